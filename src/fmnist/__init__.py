@@ -1,0 +1,1 @@
+"""fmnist-dvc: a DVC pipeline comparing an sklearn MLP with a LeNet-style CNN on Fashion-MNIST."""

@@ -1,0 +1,167 @@
+"""One typed, validated view of ``params.yaml``.
+
+Every stage calls :func:`load_params` and passes plain values on. A wrong key, type or
+value stops the stage with an error that names the key and what was expected, so a typo
+in ``dvc exp run -S`` never trains a model on a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from fmnist.errors import ParamsError
+
+PARAMS_FILE = Path("params.yaml")
+
+
+def _spec(*, lo=None, hi=None, lo_open=False, choices=None, default=dataclasses.MISSING):
+    """Field with validation metadata: a closed range [lo, hi] (or (lo, hi]) or a choice set."""
+    meta = {"lo": lo, "hi": hi, "lo_open": lo_open, "choices": choices}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class DataParams:
+    sources: tuple[str, ...]
+    download_timeout: float = _spec(lo=0, lo_open=True)
+
+
+@dataclass(frozen=True)
+class PrepareParams:
+    train_size: int = _spec(lo=0, hi=60_000)  # 0 = all 60,000 (the study); N = first N
+    test_size: int = _spec(lo=0, hi=10_000)  # 0 = all 10,000
+    val_fraction: float = _spec(lo=0.0, hi=0.5)  # stratified hold-out carved from train
+
+
+@dataclass(frozen=True)
+class MLPParams:
+    hidden_layer_sizes: tuple[int, ...]
+    activation: str = _spec(choices=("relu", "tanh", "logistic", "identity"))
+    solver: str = _spec(choices=("adam", "sgd"))
+    alpha: float = _spec(lo=0.0)
+    learning_rate_init: float = _spec(lo=0.0, lo_open=True)
+    max_iter: int = _spec(lo=1)
+    batch_size: int = _spec(lo=1)
+    tol: float = _spec(lo=0.0)
+    n_iter_no_change: int = _spec(lo=1)
+
+
+@dataclass(frozen=True)
+class CNNParams:
+    epochs: int = _spec(lo=1)
+    batch_size: int = _spec(lo=1)
+    lr: float = _spec(lo=0.0, lo_open=True)
+    dropout: float = _spec(lo=0.0, hi=1.0)
+    device: str = _spec(choices=("auto", "cpu", "cuda"))
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    batch_size: int = _spec(lo=1)
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int = _spec(lo=0, hi=2**32 - 1)
+    data: DataParams
+    prepare: PrepareParams
+    mlp: MLPParams
+    cnn: CNNParams
+    evaluate: EvaluateParams
+
+
+def _describe(f: dataclasses.Field, kind: type) -> str:
+    meta = f.metadata
+    if meta.get("choices"):
+        return "one of " + ", ".join(repr(c) for c in meta["choices"])
+    noun = {int: "an integer", float: "a number", str: "a string"}.get(kind, kind.__name__)
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None:
+        return f"{noun} in {'(' if meta['lo_open'] else '['}{lo}, {hi}]"
+    if lo is not None:
+        return f"{noun} {'>' if meta['lo_open'] else '>='} {lo}"
+    return noun
+
+
+def _check_scalar(value, kind: type, f: dataclasses.Field, key: str):
+    # bool is an int subclass in Python; `epochs: true` is a mistake, not 1.
+    ok = (
+        isinstance(value, kind) and not isinstance(value, bool)
+        if kind is not float
+        else isinstance(value, (int, float)) and not isinstance(value, bool)
+    )
+    if not ok:
+        raise ParamsError(f"{key}: expected {_describe(f, kind)}, got {value!r}")
+    value = float(value) if kind is float else value
+    meta = f.metadata
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ParamsError(f"{key}: expected {_describe(f, kind)}, got {value!r}")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    below = lo is not None and (value <= lo if meta.get("lo_open") else value < lo)
+    if below or (hi is not None and value > hi):
+        raise ParamsError(f"{key}: expected {_describe(f, kind)}, got {value!r}")
+    return value
+
+
+def _check_tuple(value, item: type, key: str) -> tuple:
+    if not isinstance(value, list) or not value:
+        raise ParamsError(f"{key}: expected a non-empty list, got {value!r}")
+    for i, v in enumerate(value):
+        bad_int = item is int and (not isinstance(v, int) or isinstance(v, bool) or v < 1)
+        if bad_int or (item is str and not (isinstance(v, str) and v)):
+            want = "a positive integer" if item is int else "a non-empty string"
+            raise ParamsError(f"{key}[{i}]: expected {want}, got {v!r}")
+    return tuple(value)
+
+
+def _build(cls, raw, prefix: str):
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{prefix or 'params'}: expected a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in fields:
+            near = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f" (did you mean '{prefix}{near[0]}'?)" if near else ""
+            known = ", ".join(fields)
+            raise ParamsError(f"unknown key '{prefix}{key}'{hint}; known keys: {known}")
+    values = {}
+    for name, f in fields.items():
+        key = prefix + name
+        if name not in raw:
+            raise ParamsError(f"missing key '{key}'")
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, raw[name], key + ".")
+        elif typing.get_origin(hint) is tuple:
+            values[name] = _check_tuple(raw[name], typing.get_args(hint)[0], key)
+        else:
+            values[name] = _check_scalar(raw[name], hint, f, key)
+    return cls(**values)
+
+
+def parse_params(raw) -> Params:
+    """Validate an already-loaded mapping; raises :class:`ParamsError` naming the key."""
+    return _build(Params, raw, "")
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ParamsError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path} is not valid YAML: {exc}") from exc
+    try:
+        return parse_params(raw)
+    except ParamsError as exc:
+        raise ParamsError(f"{path}: {exc}") from None
+
