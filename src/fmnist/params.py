@@ -122,7 +122,7 @@ def _check_tuple(value, item: type, key: str) -> tuple:
 
 def _build(cls, raw, prefix: str):
     if not isinstance(raw, dict):
-        raise ParamsError(f"{prefix or 'params'}: expected a mapping, got {raw!r}")
+        raise ParamsError(f"{prefix.rstrip('.') or 'params'}: expected a mapping, got {raw!r}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in raw:
