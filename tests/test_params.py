@@ -4,9 +4,10 @@ import copy
 
 import pytest
 
-from conftest import REPO, load_default_params
 from fmnist.errors import ParamsError
 from fmnist.params import load_params, parse_params
+
+from conftest import REPO, load_default_params
 
 
 def with_change(key: str, value):

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from fmnist.errors import FmnistError
 from fmnist.params import Params, load_params
 
-
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
 import struct
 import tempfile
@@ -137,6 +138,9 @@ class SourceUnavailable(DataError):
     """A source that does not have the files (absent, offline): the next source is tried."""
 
 
+KERAS_SOURCE = "keras"  # a source value: the files keras' own loader fetches and caches
+
+
 def _is_url(source: str) -> bool:
     return source.startswith(("http://", "https://", "file://"))
 
@@ -157,8 +161,29 @@ def _download(url: str, dest: Path, timeout: float) -> None:
         raise SourceUnavailable(f"{url}: download failed ({exc})") from None
 
 
+def keras_cache_dir() -> Path:
+    """Where ``tf.keras.datasets.fashion_mnist`` keeps its files ($KERAS_HOME or ~/.keras)."""
+    home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(home) / "datasets" / "fashion-mnist"
+
+
+def _fill_keras_cache() -> Path:
+    """Let keras' own loader put the files in its cache (downloading if it must)."""
+    try:
+        from keras.datasets import fashion_mnist
+    except ImportError:
+        raise SourceUnavailable("keras: not installed (pip install '.[tf]' adds it)") from None
+    try:
+        fashion_mnist.load_data()
+    except Exception as exc:  # keras wraps network and file errors in many types
+        raise SourceUnavailable(f"keras: its loader failed ({exc})") from None
+    return keras_cache_dir()
+
+
 def _copy_from_source(source: str, dest: Path, timeout: float) -> None:
     """Copy (or download) the four files from one source into ``dest`` and verify them."""
+    if source == KERAS_SOURCE:
+        source = str(_fill_keras_cache())
     if _is_url(source):
         for spec in RAW_FILES:
             _download(source.rstrip("/") + "/" + spec.name, dest / spec.name, timeout)

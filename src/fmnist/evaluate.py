@@ -12,17 +12,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from fmnist import train_cnn, train_mlp
 from fmnist.cli import run_stage
 from fmnist.data import CLASS_NAMES, load_prepared
 from fmnist.io import atomic_path, write_json
 from fmnist.metrics import confusion, confusion_difference, model_metrics
-from fmnist.models import count_parameters, load_cnn, load_mlp, mlp_predict_proba
+from fmnist.models import count_parameters, mlp_predict_proba
 from fmnist.params import Params
 from fmnist.plots import accuracy_bars, difference_heatmap
 from fmnist.prepare import PREPARED_DIR
-from fmnist import train_cnn, train_mlp
+from fmnist.weights import load_cnn, load_mlp
 
 METRICS_FILE = Path("metrics/metrics.json")
 TIMING_FILE = Path("metrics/timing.json")

@@ -29,7 +29,7 @@ def model_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
         "macro_f1": round(float(f1_score(y_true, y_pred, average="macro",
                                          labels=np.arange(NUM_CLASSES), zero_division=0)), 6),
         "per_class_accuracy": {
-            name: round(float(a), 6) for name, a in zip(CLASS_NAMES, per_class) if np.isfinite(a)
+            name: round(float(a), 6) for name, a in zip(CLASS_NAMES, per_class, strict=True) if np.isfinite(a)
         },
         "errors": int(np.sum(y_true != y_pred)),
     }  # fmt: skip

@@ -40,13 +40,12 @@ def difference_heatmap(diff: np.ndarray, path: Path) -> None:
     ax.set_yticks(ticks, CLASS_NAMES)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    ax.set_title("Confusion matrix difference: CNN count minus MLP count")
-    fig.text(
-        0.5, -0.04,
+    fig.suptitle("Confusion matrix difference: CNN count minus MLP count", y=0.99)
+    ax.set_title(
         "Blue favours the CNN, red the MLP. Diagonal (correct): + means the CNN got more right.\n"
         "Off-diagonal (mistakes): - means the CNN made fewer of that mistake.",
-        ha="center", fontsize=9,
-    )  # fmt: skip
+        fontsize=9,
+    )
     _save(fig, path)
 
 

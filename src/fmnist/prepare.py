@@ -41,7 +41,7 @@ def split_validation(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
 
 def class_counts(labels: np.ndarray) -> dict[str, int]:
     counts = np.bincount(labels, minlength=NUM_CLASSES)
-    return {name: int(c) for name, c in zip(CLASS_NAMES, counts)}
+    return {name: int(c) for name, c in zip(CLASS_NAMES, counts, strict=True)}
 
 
 def prepare(raw_dir: Path, out_dir: Path, stats_file: Path, *, train_size: int,

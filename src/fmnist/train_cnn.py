@@ -19,10 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from fmnist.cli import run_stage
 from fmnist.data import Split, load_prepared
 from fmnist.errors import ParamsError
-from fmnist.models import LeNet, save_cnn
+from fmnist.models import LeNet
 from fmnist.params import CNNParams, Params
 from fmnist.prepare import PREPARED_DIR
 from fmnist.tracking import live_logger
+from fmnist.weights import save_cnn
 
 MODEL_FILE = Path("models/cnn.safetensors")
 LIVE_DIR = "dvclive/train_cnn"

@@ -17,10 +17,11 @@ from sklearn.neural_network import MLPClassifier
 
 from fmnist.cli import run_stage
 from fmnist.data import load_prepared
-from fmnist.models import MLPWeights, save_mlp
+from fmnist.models import MLPWeights
 from fmnist.params import MLPParams, Params
 from fmnist.prepare import PREPARED_DIR
 from fmnist.tracking import live_logger
+from fmnist.weights import save_mlp
 
 MODEL_FILE = Path("models/mlp.safetensors")
 LIVE_DIR = "dvclive/train_mlp"

@@ -1,0 +1,126 @@
+"""The pipeline under DVC itself: a copy of this repository, a small slice, real commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, load_default_params
+
+pytestmark = pytest.mark.slow
+
+STAGES = ("fetch", "prepare", "train_mlp", "train_cnn", "evaluate")
+QUICK = {"prepare": {"train_size": 1000, "test_size": 500},
+         "mlp": {"max_iter": 3}, "cnn": {"epochs": 1, "batch_size": 100, "device": "cpu"}}  # fmt: skip
+
+
+def run(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"],
+           "PYTHONPATH": str(cwd / "src"), "DVC_NO_ANALYTICS": "1"}  # fmt: skip
+    env.pop("DVCLIVE_TEST", None)
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '(\w+)'", output))
+
+
+def make_repo(tmp_path: Path, real_raw: Path) -> Path:
+    """A fresh git + DVC repository holding this project's pipeline with quick params."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copytree(REPO / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copy(REPO / "dvc.yaml", repo)
+    params = load_default_params()
+    params["data"]["sources"] = [str(real_raw)]
+    for section, values in QUICK.items():
+        params[section].update(values)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(repo, "git", "init", "-q")
+    run(repo, "git", "config", "user.email", "test@example.com")
+    run(repo, "git", "config", "user.name", "test")
+    run(repo, "dvc", "init", "-q")
+    run(repo, "dvc", "config", "core.analytics", "false")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "pipeline")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory, real_raw) -> tuple[Path, str]:
+    repo = make_repo(tmp_path_factory.mktemp("e2e"), real_raw)
+    result = run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "repro")
+    return repo, result.stdout
+
+
+def test_repro_runs_every_stage_and_writes_every_declared_output(reproduced):
+    repo, output = reproduced
+    assert stages_run(output) == set(STAGES)
+    declared = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    for name, stage in declared.items():
+        for out in stage["outs"]:
+            path = out if isinstance(out, str) else next(iter(out))
+            assert (repo / path).exists(), f"{name} did not write {path}"
+
+
+def test_repro_metrics_are_sane_and_shown_by_dvc(reproduced):
+    repo, _ = reproduced
+    shown = json.loads(run(repo, "dvc", "metrics", "show", "--json").stdout)
+    metrics = shown[""]["data"]["metrics/metrics.json"]["data"]
+    for model in ("mlp", "cnn"):
+        assert 0.3 < metrics[model]["accuracy"] <= 1.0
+    assert "metrics/timing.json" in shown[""]["data"]
+
+
+def test_a_second_repro_has_nothing_to_do(reproduced):
+    repo, _ = reproduced
+    assert stages_run(run(repo, "dvc", "repro").stdout) == set()
+    assert "up to date" in run(repo, "dvc", "status").stdout
+
+
+def test_plots_show_renders_every_declared_plot(reproduced):
+    repo, _ = reproduced
+    run(repo, "dvc", "plots", "show", "-o", "dvc_plots")
+    html = (repo / "dvc_plots" / "index.html").read_text()
+    for title in ("Training loss", "Confusion matrix, MLP", "Confusion matrix, CNN", "Per-class accuracy, CNN"):
+        assert title in html, title
+    assert "confusion_difference.png" in html
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [("cnn.epochs=2", {"train_cnn", "evaluate"}), ("mlp.alpha=0.001", {"train_mlp", "evaluate"})],
+)
+def test_an_experiment_reruns_only_the_stages_that_read_the_param(reproduced, change, expected):
+    repo, _ = reproduced
+    result = run(repo, "dvc", "exp", "run", "-S", change)
+    assert stages_run(result.stdout) == expected
+
+
+def test_exp_show_lists_both_accuracies_and_the_params(reproduced):
+    repo, _ = reproduced
+    rows = run(repo, "dvc", "exp", "show", "--csv").stdout.splitlines()
+    header = rows[0].split(",")
+    for column in ("mlp.accuracy", "cnn.accuracy", "cnn.epochs", "mlp.alpha"):
+        assert any(c.endswith(column) for c in header), (column, header)
+
+
+def test_setting_a_param_that_does_not_exist_is_refused(reproduced):
+    repo, _ = reproduced
+    result = run(repo, "dvc", "exp", "run", "-S", "cnn.epochz=2", check=False)
+    assert result.returncode != 0
+    assert "cnn.epochz" in result.stdout + result.stderr
