@@ -59,7 +59,7 @@ def load_default_params() -> dict:
     return yaml.safe_load((REPO / "params.yaml").read_text())
 
 
-def small_params(**overrides) -> Params:
+def small_params_dict(**overrides) -> dict:
     """params.yaml with a small slice and short training; overrides as {'cnn.epochs': 2}."""
     raw = load_default_params()
     quick = {"prepare.train_size": 1000, "prepare.test_size": 500, "mlp.max_iter": 3,
@@ -67,7 +67,11 @@ def small_params(**overrides) -> Params:
     for key, value in {**quick, **overrides}.items():
         section, _, name = key.rpartition(".")
         (raw[section] if section else raw)[name] = value
-    return parse_params(raw)
+    return raw
+
+
+def small_params(**overrides) -> Params:
+    return parse_params(small_params_dict(**overrides))
 
 
 @pytest.fixture

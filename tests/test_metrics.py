@@ -3,7 +3,13 @@
 import numpy as np
 
 from fmnist.data import CLASS_NAMES
-from fmnist.metrics import confusion, confusion_difference, favours_cnn, model_metrics, per_class_accuracy
+from fmnist.metrics import (
+    confusion,
+    confusion_difference,
+    favours_cnn,
+    model_metrics,
+    per_class_accuracy,
+)
 
 
 def test_confusion_rows_are_true_classes_and_columns_predictions():

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,26 @@ def test_setting_a_param_that_does_not_exist_is_refused(reproduced):
     result = run(repo, "dvc", "exp", "run", "-S", "cnn.epochz=2", check=False)
     assert result.returncode != 0
     assert "cnn.epochz" in result.stdout + result.stderr
+
+
+def test_repro_recovers_after_being_killed_mid_training(tmp_path, real_raw):
+    repo = make_repo(tmp_path, real_raw)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["prepare"]["train_size"] = 3000
+    params["cnn"].update(epochs=3, batch_size=64)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+           "PYTHONPATH": str(repo / "src"), "DVC_NO_ANALYTICS": "1", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+    for line in proc.stdout:
+        if "epoch   1/3" in line:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (repo / "models/cnn.safetensors").exists()
+
+    result = run(repo, "dvc", "repro")
+    assert "train_cnn" in stages_run(result.stdout)
+    assert "resuming after epoch 1" in result.stdout
+    assert "up to date" in run(repo, "dvc", "status").stdout

@@ -1,7 +1,8 @@
 """The README's results table is the committed metrics, not typed numbers."""
 
-from conftest import REPO
 from fmnist.readme import END, START, current_table, render
+
+from conftest import REPO
 
 
 def test_readme_results_match_the_committed_metrics():

@@ -5,11 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from conftest import small_params
 from fmnist import evaluate, prepare, train_cnn, train_mlp
 from fmnist.data import load_prepared, load_raw
 from fmnist.errors import ParamsError
 from fmnist.weights import load_cnn, load_mlp
+
+from conftest import small_params
 
 
 def test_prepare_scales_slices_and_records_stats(workdir):

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fmnist.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from fmnist.cli import run_stage
 from fmnist.data import Split, load_prepared
 from fmnist.errors import ParamsError
@@ -76,46 +77,65 @@ def train_epoch(model, opt, x, y, batch_size: int, order: torch.Tensor, on_batch
     return EpochLog(loss_sum.item() / len(order), correct.item() / len(order))
 
 
+def log_epoch(live, record: dict) -> None:
+    """One DVCLive step per epoch, so curves grow while training runs."""
+    if live is None:
+        return
+    for name, value in record.items():
+        if name != "seconds":
+            live.log_metric(name, value)
+    live.next_step()
+
+
 def train_cnn(train: Split, val: Split, p: CNNParams, seed: int, device: torch.device,
-              live=None, show_progress: bool = True) -> tuple[LeNet, float]:  # fmt: skip
-    """Train from a fixed seed; returns the model and its training seconds."""
+              live=None, show_progress: bool = True,
+              checkpoint: Path | None = None) -> tuple[LeNet, float]:  # fmt: skip
+    """Train from a fixed seed; returns the model and its training seconds.
+
+    With ``checkpoint``, the state after each epoch is saved there and an existing one is
+    resumed from, so an interrupted run picks up where it stopped with identical results.
+    """
     torch.manual_seed(seed)  # weight init and dropout
     order_rng = torch.Generator().manual_seed(seed)  # batch order, independent of the above
     model = LeNet(p.dropout).to(device, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=p.lr)
+    history: list[dict] = []
+    if checkpoint is not None and checkpoint.exists():
+        history = load_checkpoint(checkpoint, model, opt, order_rng)
+        print(f"train_cnn: resuming after epoch {len(history)} from {checkpoint}")
+        for record in history:
+            log_epoch(live, record)
     x, y = to_tensors(train, device)
     val_xy = to_tensors(val, device) if len(val.y) else None
     n = len(y)
 
     columns = (TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn())  # fmt: skip
-    start = time.perf_counter()
+    start = time.perf_counter() - sum(h["seconds"] for h in history)
     with Progress(*columns, disable=not show_progress) as progress:
-        task = progress.add_task("train", total=n, epoch=f"1/{p.epochs}", loss=float("nan"))
+        task = progress.add_task("train", total=n, epoch="", loss=float("nan"))
 
         def on_batch(loss_sum: torch.Tensor, seen: int) -> None:
             if seen % (50 * p.batch_size) == 0 or seen == n:  # .item() syncs: not every batch
                 progress.update(task, completed=seen, loss=loss_sum.item() / seen)
 
-        for epoch in range(p.epochs):
+        for epoch in range(len(history), p.epochs):
+            epoch_start = time.perf_counter()
             progress.update(task, completed=0, epoch=f"{epoch + 1}/{p.epochs}")
             order = torch.randperm(n, generator=order_rng).to(device)
             log = train_epoch(model, opt, x, y, p.batch_size, order, on_batch)
-            line = f"epoch {epoch + 1:>3}/{p.epochs}  loss {log.loss:.4f}  acc {log.accuracy:.4f}"
-            if live is not None:
-                live.log_metric("train/loss", log.loss)
-                live.log_metric("train/accuracy", log.accuracy)
+            record = {"train/loss": log.loss, "train/accuracy": log.accuracy}
             if val_xy is not None:
                 logits = predict_logits(model, val_xy[0], 1000)
-                val_loss = F.cross_entropy(logits, val_xy[1]).item()
-                val_acc = (logits.argmax(1) == val_xy[1]).float().mean().item()
-                line += f"  val_loss {val_loss:.4f}  val_acc {val_acc:.4f}"
-                if live is not None:
-                    live.log_metric("val/loss", val_loss)
-                    live.log_metric("val/accuracy", val_acc)
-            if live is not None:
-                live.next_step()
-            progress.console.print(f"{line}  [{time.perf_counter() - start:.0f} s]")
+                record["val/loss"] = F.cross_entropy(logits, val_xy[1]).item()
+                record["val/accuracy"] = (logits.argmax(1) == val_xy[1]).float().mean().item()
+            record["seconds"] = time.perf_counter() - epoch_start
+            history.append(record)
+            log_epoch(live, record)
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, model, opt, order_rng, history)
+            shown = "  ".join(f"{k.replace('/', '_')} {v:.4f}" for k, v in record.items() if k != "seconds")
+            progress.console.print(f"epoch {epoch + 1:>3}/{p.epochs}  {shown}  [{time.perf_counter() - start:.0f} s]")
     return model, time.perf_counter() - start
 
 
@@ -123,14 +143,17 @@ def stage(params: Params) -> None:
     device = pick_device(params.cnn.device)
     train = load_prepared(PREPARED_DIR, "train")
     val = load_prepared(PREPARED_DIR, "val")
+    checkpoint = checkpoint_path(params.cnn, params.seed, PREPARED_DIR / "train_x.npy")
     with live_logger(LIVE_DIR) as live:
-        model, seconds = train_cnn(train, val, params.cnn, params.seed, device, live)
+        model, seconds = train_cnn(train, val, params.cnn, params.seed, device, live,
+                                   checkpoint=checkpoint)  # fmt: skip
         save_cnn(MODEL_FILE, model)
         live.summary["train_seconds"] = round(seconds, 3)
         live.summary["seconds_per_epoch"] = round(seconds / params.cnn.epochs, 3)
         live.summary["device"] = str(device)
         # CPU kernels here give identical results run to run (tested); CUDA's may not.
         live.summary["deterministic"] = device.type == "cpu"
+    checkpoint.unlink(missing_ok=True)
     print(f"train_cnn: {params.cnn.epochs} epochs on {device} in {seconds:.1f} s")
 
 

@@ -26,14 +26,22 @@ _PICKLE_OR_ZIP = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+; torch.save / jo
 _MAX_HEADER = 100 << 20  # safetensors' own limit on the JSON header
 
 
-def save_weights(path: Path | str, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
-    """Write tensors as safetensors, atomically; same tensors give the same bytes."""
+_METADATA_KEY = "fmnist"
+
+
+def save_weights(path: Path | str, tensors: dict[str, np.ndarray], metadata: dict) -> None:
+    """Write tensors as safetensors, atomically; the same tensors give the same bytes.
+
+    safetensors keeps metadata in a hash map whose order changes from process to process,
+    so all of ours goes under one key as sorted JSON.
+    """
     arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    packed = {_METADATA_KEY: json.dumps(metadata, sort_keys=True)}
     with atomic_path(path) as tmp:
-        save_file(arrays, str(tmp), metadata=metadata)
+        save_file(arrays, str(tmp), metadata=packed)
 
 
-def load_weights(path: Path | str, model: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def load_weights(path: Path | str, model: str) -> tuple[dict[str, np.ndarray], dict]:
     """Read a safetensors file written for ``model``; refuse anything else before parsing it.
 
     Pickle-based files are rejected by their first bytes and never handed to a loader that
@@ -68,7 +76,7 @@ def load_weights(path: Path | str, model: str) -> tuple[dict[str, np.ndarray], d
         )
     try:
         with safe_open(str(path), framework="numpy") as fh:
-            metadata = fh.metadata() or {}
+            metadata = json.loads((fh.metadata() or {}).get(_METADATA_KEY, "{}"))
             tensors = {name: fh.get_tensor(name) for name in fh.keys()}
     except (SafetensorError, json.JSONDecodeError, ValueError, OSError) as exc:
         raise ModelFileError(f"{path}: corrupt safetensors file ({exc})") from None
