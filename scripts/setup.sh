@@ -3,15 +3,18 @@
 #   1. the dataset from Debian's dataset-fashion-mnist package, where apt can install it
 #      (elsewhere the fetch stage falls back to the keras cache and the official URLs);
 #   2. a virtual environment .venv with the exact versions in requirements.lock;
-#   3. with --tf, the optional tensorflow extra (requirements-tf.lock).
+#   3. with --tf, the optional tensorflow extra (requirements-tf.lock);
+#   4. with --test, the test extras: dvc-s3 and a local S3 server (requirements-test.lock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_tf=0
+with_test=0
 for arg in "$@"; do
   case "$arg" in
     --tf) with_tf=1 ;;
-    *) echo "usage: scripts/setup.sh [--tf]" >&2; exit 2 ;;
+    --test) with_test=1 ;;
+    *) echo "usage: scripts/setup.sh [--tf] [--test]" >&2; exit 2 ;;
   esac
 done
 
@@ -37,5 +40,9 @@ echo "setup: installing pinned dependencies"
 if [ "$with_tf" = 1 ]; then
   echo "setup: installing the tensorflow extra"
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-tf.lock
+fi
+if [ "$with_test" = 1 ]; then
+  echo "setup: installing the test extras"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-test.lock
 fi
 echo "setup: done (activate with: source .venv/bin/activate)"

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import small_params, small_params_dict
 from fmnist import prepare
 from fmnist.models import LeNet
 from fmnist.train_cnn import MODEL_FILE
 from fmnist.weights import save_cnn
+
+from conftest import small_params, small_params_dict
 
 QUICK_CNN = {"prepare.train_size": 3000, "cnn.epochs": 3, "cnn.batch_size": 64}
 

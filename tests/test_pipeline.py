@@ -4,59 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO, load_default_params
+from dvcrepo import STAGES, dvc_env, make_repo, run, stages_run
 
 pytestmark = pytest.mark.slow
-
-STAGES = ("fetch", "prepare", "train_mlp", "train_cnn", "evaluate")
-QUICK = {"prepare": {"train_size": 1000, "test_size": 500},
-         "mlp": {"max_iter": 3}, "cnn": {"epochs": 1, "batch_size": 100, "device": "cpu"}}  # fmt: skip
-
-
-def run(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"],
-           "PYTHONPATH": str(cwd / "src"), "DVC_NO_ANALYTICS": "1"}  # fmt: skip
-    env.pop("DVCLIVE_TEST", None)
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def stages_run(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '(\w+)'", output))
-
-
-def make_repo(tmp_path: Path, real_raw: Path) -> Path:
-    """A fresh git + DVC repository holding this project's pipeline with quick params."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    shutil.copytree(REPO / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    shutil.copy(REPO / "dvc.yaml", repo)
-    params = load_default_params()
-    params["data"]["sources"] = [str(real_raw)]
-    for section, values in QUICK.items():
-        params[section].update(values)
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(repo, "git", "init", "-q")
-    run(repo, "git", "config", "user.email", "test@example.com")
-    run(repo, "git", "config", "user.name", "test")
-    run(repo, "dvc", "init", "-q")
-    run(repo, "dvc", "config", "core.analytics", "false")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "pipeline")
-    return repo
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +90,7 @@ def test_repro_recovers_after_being_killed_mid_training(tmp_path, real_raw):
     params["prepare"]["train_size"] = 3000
     params["cnn"].update(epochs=3, batch_size=64)
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
-           "PYTHONPATH": str(repo / "src"), "DVC_NO_ANALYTICS": "1", "PYTHONUNBUFFERED": "1"}  # fmt: skip
-    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, env=dvc_env(repo, PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
     for line in proc.stdout:
         if "epoch   1/3" in line:
