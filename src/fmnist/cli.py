@@ -29,7 +29,8 @@ def keep_freed_memory() -> None:
 
 def run_stage(stage: Callable[[Params], None]) -> None:
     """Run ``stage`` with the validated params; an :class:`FmnistError` exits 2 with its message."""
-    name = stage.__module__.rsplit(".", 1)[-1]
+    module = sys.modules[stage.__module__]
+    name = (module.__spec__.name if module.__spec__ else module.__name__).rsplit(".", 1)[-1]
     keep_freed_memory()
     try:
         stage(load_params())

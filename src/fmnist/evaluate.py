@@ -16,16 +16,30 @@ import numpy as np
 from fmnist import train_cnn, train_mlp
 from fmnist.cli import run_stage
 from fmnist.data import CLASS_NAMES, load_prepared
-from fmnist.io import atomic_path, write_json
-from fmnist.metrics import confusion, confusion_difference, model_metrics
-from fmnist.models import count_parameters, mlp_predict_proba
+from fmnist.io import atomic_path, write_json, write_text
+from fmnist.metrics import (
+    calibration_bins,
+    confusion,
+    confusion_difference,
+    model_metrics,
+    pair_metrics,
+    top_confusions,
+)
+from fmnist.models import count_parameters, mlp_predict_proba, softmax
 from fmnist.params import Params
-from fmnist.plots import accuracy_bars, difference_heatmap
+from fmnist.plots import (
+    accuracy_bars,
+    difference_heatmap,
+    per_class_f1_bars,
+    reliability_diagram,
+)
 from fmnist.prepare import PREPARED_DIR
+from fmnist.report import render_report
 from fmnist.weights import load_cnn, load_mlp
 
 METRICS_FILE = Path("metrics/metrics.json")
 TIMING_FILE = Path("metrics/timing.json")
+REPORT_FILE = Path("metrics/report.md")
 PLOTS_DIR = Path("plots")
 
 
@@ -49,12 +63,12 @@ def write_predictions(path: Path, y: np.ndarray, preds: dict[str, np.ndarray]) -
 
 
 def write_per_class(path: Path, results: dict[str, dict]) -> None:
-    """Per-class accuracy of both models, one row per class."""
+    """Per-class accuracy (recall) of both models, one row per class."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["class", *results])
         for name in CLASS_NAMES:
-            writer.writerow([name, *(r["per_class_accuracy"].get(name, "") for r in results.values())])
+            writer.writerow([name, *(r["per_class"].get(name, {}).get("recall", "") for r in results.values())])
 
 
 def stage(params: Params) -> None:
@@ -69,22 +83,25 @@ def stage(params: Params) -> None:
     cnn_logits, cnn_seconds = _timed(
         lambda: train_cnn.predict_logits(cnn, x_dev, params.evaluate.batch_size).cpu().numpy()
     )
-    preds = {"mlp": mlp_proba.argmax(1), "cnn": cnn_logits.argmax(1)}
+    proba = {"mlp": mlp_proba, "cnn": softmax(cnn_logits.astype(np.float64))}
+    preds = {name: p.argmax(1) for name, p in proba.items()}
 
-    results = {name: model_metrics(y, pred) for name, pred in preds.items()}
+    results = {name: model_metrics(y, preds[name], proba[name]) for name in preds}
     results["mlp"]["parameters"] = count_parameters(mlp.tensors())
     results["cnn"]["parameters"] = sum(p.numel() for p in cnn.parameters())
     for name, path in (("mlp", train_mlp.MODEL_FILE), ("cnn", train_cnn.MODEL_FILE)):
         results[name]["model_bytes"] = path.stat().st_size
+    samples = params.evaluate.bootstrap_samples
     metrics = {
         **results,
-        "cnn_minus_mlp": {
-            "accuracy": round(results["cnn"]["accuracy"] - results["mlp"]["accuracy"], 6),
-            "macro_f1": round(results["cnn"]["macro_f1"] - results["mlp"]["macro_f1"], 6),
-        },
+        "cnn_minus_mlp": pair_metrics(y, preds["mlp"], preds["cnn"], bootstrap_samples=samples,
+                                      seed=params.seed),  # fmt: skip
         "test_images": int(len(y)),
     }
     write_json(METRICS_FILE, metrics)
+    confusions = {"mlp": top_confusions(y, preds["mlp"], preds["cnn"]),
+                  "cnn": top_confusions(y, preds["cnn"], preds["mlp"])}  # fmt: skip
+    write_text(REPORT_FILE, render_report(metrics, confusions, samples))
 
     summaries = {"mlp": _train_summary(train_mlp.LIVE_DIR), "cnn": _train_summary(train_cnn.LIVE_DIR)}
     timing = {
@@ -99,10 +116,12 @@ def stage(params: Params) -> None:
     write_json(TIMING_FILE, timing)
 
     write_predictions(PLOTS_DIR / "predictions.csv", y, preds)
-    write_per_class(PLOTS_DIR / "per_class_accuracy.csv", {m: results[m] for m in preds})
+    write_per_class(PLOTS_DIR / "per_class_accuracy.csv", results)
     diff = confusion_difference(confusion(y, preds["cnn"]), confusion(y, preds["mlp"]))
     difference_heatmap(diff, PLOTS_DIR / "confusion_difference.png")
-    accuracy_bars({m: 100 * results[m]["accuracy"] for m in ("mlp", "cnn")}, PLOTS_DIR / "accuracy.png")
+    accuracy_bars({m: 100 * results[m]["accuracy"] for m in preds}, PLOTS_DIR / "accuracy.png")
+    reliability_diagram({m: calibration_bins(y, proba[m]) for m in preds}, PLOTS_DIR / "reliability.png")
+    per_class_f1_bars({m: results[m]["per_class"] for m in preds}, PLOTS_DIR / "per_class_f1.png")
     print(f"evaluate: MLP {100 * results['mlp']['accuracy']:.2f} %, "
           f"CNN {100 * results['cnn']['accuracy']:.2f} % on {len(y)} test images")  # fmt: skip
 

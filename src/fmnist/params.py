@@ -64,6 +64,7 @@ class CNNParams:
 @dataclass(frozen=True)
 class EvaluateParams:
     batch_size: int = _spec(lo=1)
+    bootstrap_samples: int = _spec(lo=100)
 
 
 @dataclass(frozen=True)

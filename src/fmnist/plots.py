@@ -64,3 +64,35 @@ def accuracy_bars(ours: dict[str, float], path: Path) -> None:
     ax.legend(loc="upper left")
     ax.set_title("Fashion-MNIST test accuracy")
     _save(fig, path)
+
+
+def reliability_diagram(bins: dict[str, list[dict]], path: Path) -> None:
+    """Accuracy against confidence per bin for each model; the diagonal is perfect calibration."""
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
+    for name, model_bins in bins.items():
+        ax.plot([b["confidence"] for b in model_bins], [b["accuracy"] for b in model_bins],
+                marker="o", label=name.upper())  # fmt: skip
+    ax.set_xlabel("mean confidence in bin (15 equal-width bins)")
+    ax.set_ylabel("accuracy in bin")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left")
+    ax.set_title("Reliability diagram (test set)")
+    _save(fig, path)
+
+
+def per_class_f1_bars(per_class: dict[str, dict[str, dict]], path: Path) -> None:
+    """F1 of each class, both models side by side."""
+    y = np.arange(len(CLASS_NAMES))
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for offset, (name, scores) in zip((-0.2, 0.2), per_class.items(), strict=True):
+        ax.barh(y + offset, [scores.get(c, {}).get("f1", 0) for c in CLASS_NAMES], height=0.38,
+                label=name.upper())  # fmt: skip
+    ax.set_yticks(y, CLASS_NAMES)
+    ax.invert_yaxis()
+    ax.set_xlim(0.5, 1)
+    ax.set_xlabel("F1 on the test set")
+    ax.legend(loc="lower left")
+    ax.set_title("Per-class F1")
+    _save(fig, path)

@@ -80,10 +80,13 @@ def load_weights(path: Path | str, model: str) -> tuple[dict[str, np.ndarray], d
             tensors = {name: fh.get_tensor(name) for name in fh.keys()}
     except (SafetensorError, json.JSONDecodeError, ValueError, OSError) as exc:
         raise ModelFileError(f"{path}: corrupt safetensors file ({exc})") from None
-    if metadata.get("model") != model:
+    if "model" not in metadata:
         raise ModelFileError(
-            f"{path}: holds a {metadata.get('model', 'unlabelled')!r} model, expected {model!r}"
+            f"{path}: carries no model label: not written by this pipeline (or by an older "
+            "version); rerun `dvc repro`"
         )
+    if metadata["model"] != model:
+        raise ModelFileError(f"{path}: holds a {metadata['model']!r} model, expected {model!r}")
     for name, t in tensors.items():
         if not np.all(np.isfinite(t)):
             raise ModelFileError(f"{path}: tensor {name!r} has non-finite values")
