@@ -96,3 +96,21 @@ def per_class_f1_bars(per_class: dict[str, dict[str, dict]], path: Path) -> None
     ax.legend(loc="lower left")
     ax.set_title("Per-class F1")
     _save(fig, path)
+
+
+def seed_sweep_plot(summary: dict, path: Path) -> None:
+    """Test accuracy of every run, with mean ± std and the study's single figure."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for x, model in enumerate(("mlp", "cnn")):
+        stats = summary["models"][model]["accuracy"]
+        values = 100 * np.asarray(stats["values"])
+        ax.scatter(np.full(len(values), x - 0.1), values, s=14, alpha=0.7, label=None)
+        ax.errorbar(x + 0.1, 100 * stats["mean"], yerr=100 * stats["std"], fmt="o", capsize=4,
+                    color="black", label="mean ± std" if x == 0 else None)  # fmt: skip
+        ax.scatter(x + 0.25, STUDY_ACCURACY[model], marker="*", s=90, color="tab:red",
+                   label="study" if x == 0 else None)  # fmt: skip
+    ax.set_xticks([0, 1], ["MLP", "CNN"])
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"Across {summary['runs']} runs")
+    ax.legend(loc="upper left")
+    _save(fig, path)

@@ -12,32 +12,34 @@ from pathlib import Path
 
 from fmnist.io import write_text
 from fmnist.plots import STUDY_ACCURACY
+from fmnist.report import significance_sentence
 
 README = Path("README.md")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def results_table(metrics: dict, timing: dict, dataset: dict) -> str:
-    sizes = dataset["sizes"]
     rows = [
-        "| model | study | this repository | difference | macro F1 | parameters | train seconds |",
+        "| model | study | this repository [95 % CI] | difference | macro F1 | parameters | train seconds |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for model in ("mlp", "cnn"):
-        ours = 100 * metrics[model]["accuracy"]
-        study = STUDY_ACCURACY[model]
+        m = metrics[model]
+        ours, study = 100 * m["accuracy"], STUDY_ACCURACY[model]
+        low, high = (100 * v for v in m["accuracy_ci95"])
         rows.append(
-            f"| {model.upper()} | {study:.2f} % | {ours:.2f} % | {ours - study:+.2f} | "
-            f"{metrics[model]['macro_f1']:.4f} | {metrics[model]['parameters']:,} | "
+            f"| {model.upper()} | {study:.2f} % | {ours:.2f} % [{low:.2f}, {high:.2f}] | "
+            f"{ours - study:+.2f} | {m['macro_f1']:.4f} | {m['parameters']:,} | "
             f"{timing[model]['train_seconds']:.0f} |"
         )
-    gap = 100 * metrics["cnn_minus_mlp"]["accuracy"]
-    rows.append("")
-    rows.append(
-        f"CNN minus MLP: {gap:+.2f} points (study: "
-        f"{STUDY_ACCURACY['cnn'] - STUDY_ACCURACY['mlp']:+.2f}). Trained on {sizes['train']:,} "
-        f"images, tested on {metrics['test_images']:,}; CNN on `{timing['cnn']['device']}`."
-    )
+    rows += [
+        "",
+        f"{significance_sentence(metrics['cnn_minus_mlp'])} The study's gap: "
+        f"{STUDY_ACCURACY['cnn'] - STUDY_ACCURACY['mlp']:+.2f} points.",
+        "",
+        f"Trained on {dataset['sizes']['train']:,} images, tested on {metrics['test_images']:,}; "
+        f"CNN on `{timing['cnn']['device']}`. Full report: [metrics/report.md](metrics/report.md).",
+    ]
     return "\n".join(rows)
 
 

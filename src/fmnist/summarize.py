@@ -1,0 +1,117 @@
+"""Summarise a set of DVC experiments (a seed sweep, say): mean ± std per metric per model.
+
+    fmnist-summary                       # the baseline commit and all its experiments
+    fmnist-summary --exp exp-a exp-b     # chosen experiments
+    fmnist-summary --out reports/seeds   # writes seeds.md, seeds.json and seeds.png
+
+Reads what ``dvc exp show`` reads (through ``dvc.api.exp_show``), so experiments need not
+be applied to the workspace. The study's single-run figures stand beside the means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+from pathlib import Path
+
+from fmnist.io import write_json, write_text
+from fmnist.plots import STUDY_ACCURACY, seed_sweep_plot
+
+# (label, metrics key suffix, scale for display)
+METRICS = (
+    ("accuracy (%)", "accuracy", 100),
+    ("macro F1", "macro_f1", 1),
+    ("NLL", "nll", 1),
+    ("ECE", "ece", 1),
+    ("train seconds", "train_seconds", 1),
+)
+
+
+def _value(row: dict, key: str):
+    """A column of an exp_show row, whichever metrics file prefix DVC gave it."""
+    for column, value in row.items():
+        if column == key or column.endswith(":" + key):
+            return value
+    return None
+
+
+def collect(rows: list[dict], names: list[str] | None) -> list[dict]:
+    """Rows of finished runs: the chosen experiment names, else everything but the workspace."""
+    picked = []
+    for row in rows:
+        name = row.get("Experiment") or row.get("rev")
+        if row.get("rev") == "workspace" or (names and name not in names):
+            continue
+        if _value(row, "mlp.accuracy") is None:  # failed or still queued
+            continue
+        picked.append(row)
+    return picked
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def summarise(rows: list[dict]) -> dict:
+    summary = {"runs": len(rows), "seeds": sorted({_value(r, "seed") for r in rows}), "models": {}}
+    for model in ("mlp", "cnn"):
+        stats = {}
+        for _, key, _ in METRICS:
+            values = [_value(r, f"{model}.{key}") for r in rows]
+            values = [float(v) for v in values if isinstance(v, int | float) and math.isfinite(v)]
+            if values:
+                mean, std = mean_std(values)
+                stats[key] = {"mean": mean, "std": std, "values": values}
+        summary["models"][model] = stats
+    gaps = [_value(r, "cnn_minus_mlp.accuracy") for r in rows]
+    mean, std = mean_std([float(g) for g in gaps])
+    summary["cnn_minus_mlp_accuracy"] = {"mean": mean, "std": std}
+    return summary
+
+
+def to_markdown(summary: dict) -> str:
+    lines = [
+        f"Summary of {summary['runs']} runs (seeds {', '.join(map(str, summary['seeds']))}): "
+        "mean ± sample standard deviation.",
+        "",
+        "| metric | MLP | CNN | study MLP | study CNN |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, key, scale in METRICS:
+        cells = []
+        for model in ("mlp", "cnn"):
+            s = summary["models"][model].get(key)
+            cells.append(f"{scale * s['mean']:.3f} ± {scale * s['std']:.3f}" if s else "")
+        study = [f"{STUDY_ACCURACY[m]:.2f}" if key == "accuracy" else "" for m in ("mlp", "cnn")]
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} | {study[0]} | {study[1]} |")
+    gap = summary["cnn_minus_mlp_accuracy"]
+    lines += ["", f"CNN minus MLP accuracy: {100 * gap['mean']:+.2f} ± {100 * gap['std']:.2f} points "
+              f"(study: {STUDY_ACCURACY['cnn'] - STUDY_ACCURACY['mlp']:+.2f})."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="fmnist-summary", description=__doc__.split("\n")[0])
+    parser.add_argument("--repo", default=".", help="the DVC repository (default: here)")
+    parser.add_argument("--exp", nargs="*", help="experiment names (default: baseline and all)")
+    parser.add_argument("--out", default="reports/summary", help="output path without suffix")
+    args = parser.parse_args(argv)
+
+    from dvc.api import exp_show
+
+    rows = collect(exp_show(repo=args.repo, force=True), args.exp)
+    if not rows:
+        raise SystemExit("fmnist-summary: no finished experiments matched")
+    summary = summarise(rows)
+    out = Path(args.out)
+    write_json(out.with_suffix(".json"), summary)
+    markdown = to_markdown(summary)
+    write_text(out.with_suffix(".md"), markdown)
+    seed_sweep_plot(summary, out.with_suffix(".png"))
+    print(markdown, end="")
+
+
+if __name__ == "__main__":
+    main()
