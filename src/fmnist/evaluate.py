@@ -32,6 +32,7 @@ from fmnist.plots import (
     difference_heatmap,
     per_class_f1_bars,
     reliability_diagram,
+    top_confusions_bars,
 )
 from fmnist.prepare import PREPARED_DIR
 from fmnist.report import render_report
@@ -99,8 +100,8 @@ def stage(params: Params) -> None:
         "test_images": int(len(y)),
     }
     write_json(METRICS_FILE, metrics)
-    confusions = {"mlp": top_confusions(y, preds["mlp"], preds["cnn"]),
-                  "cnn": top_confusions(y, preds["cnn"], preds["mlp"])}  # fmt: skip
+    confusions = {"mlp": top_confusions(y, preds["mlp"], preds["cnn"], k=5),
+                  "cnn": top_confusions(y, preds["cnn"], preds["mlp"], k=5)}  # fmt: skip
     write_text(REPORT_FILE, render_report(metrics, confusions, samples))
 
     summaries = {"mlp": _train_summary(train_mlp.LIVE_DIR), "cnn": _train_summary(train_cnn.LIVE_DIR)}
@@ -122,6 +123,7 @@ def stage(params: Params) -> None:
     accuracy_bars({m: 100 * results[m]["accuracy"] for m in preds}, PLOTS_DIR / "accuracy.png")
     reliability_diagram({m: calibration_bins(y, proba[m]) for m in preds}, PLOTS_DIR / "reliability.png")
     per_class_f1_bars({m: results[m]["per_class"] for m in preds}, PLOTS_DIR / "per_class_f1.png")
+    top_confusions_bars(confusions, PLOTS_DIR / "top_confusions.png")
     print(f"evaluate: MLP {100 * results['mlp']['accuracy']:.2f} %, "
           f"CNN {100 * results['cnn']['accuracy']:.2f} % on {len(y)} test images")  # fmt: skip
 

@@ -114,3 +114,22 @@ def seed_sweep_plot(summary: dict, path: Path) -> None:
     ax.set_title(f"Across {summary['runs']} runs")
     ax.legend(loc="upper left")
     _save(fig, path)
+
+
+def top_confusions_bars(confusions: dict[str, list[dict]], path: Path) -> None:
+    """Each model's most frequent mistakes, and how many of those images the other gets right."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharex=True, layout="constrained")
+    for ax, (name, rows) in zip(axes, confusions.items(), strict=True):
+        other = "CNN" if name == "mlp" else "MLP"
+        labels = [f"{r['true']} → {r['predicted']}" for r in rows]
+        y = np.arange(len(rows))
+        ax.barh(y, [r["count"] for r in rows], color="lightgrey", label=f"{name.upper()} mistakes")
+        ax.barh(y, [r["other_model_right"] for r in rows], height=0.45, color="tab:green",
+                label=f"of these, {other} right")  # fmt: skip
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_title(f"{name.upper()}: most frequent mistakes")
+        ax.legend(loc="lower right", fontsize=8)
+    axes[0].set_xlabel("test images")
+    axes[1].set_xlabel("test images")
+    _save(fig, path)
