@@ -4,7 +4,8 @@
 #      (elsewhere the fetch stage falls back to the keras cache and the official URLs);
 #   2. a virtual environment .venv with the exact versions in requirements.lock;
 #   3. with --tf, the optional tensorflow extra (requirements-tf.lock);
-#   4. with --test, the test extras: dvc-s3 and a local S3 server (requirements-test.lock).
+#   4. an HTML template so `dvc plots show/diff` render offline (.dvc/config.local);
+#   5. with --test, the test extras: dvc-s3, a local S3 server, Debian's chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +19,18 @@ for arg in "$@"; do
   esac
 done
 
+can_apt() { command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; }
+apt_updated=0
+apt_install() {  # apt_install PACKAGE: best effort, says so when it fails
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq || true; apt_updated=1; fi
+  apt-get install -y -qq "$1" >/dev/null || { echo "setup: warning: apt could not install $1"; return 1; }
+}
+
 data=/usr/share/datasets/fashion-mnist
 if [ ! -f "$data/train-images-idx3-ubyte.gz" ]; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  if can_apt; then
     echo "setup: installing Debian's dataset-fashion-mnist"
-    apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null \
-      || echo "setup: warning: apt could not install dataset-fashion-mnist; fetch will try other sources"
+    apt_install dataset-fashion-mnist || echo "setup: fetch will try the keras cache, then the official URLs"
   else
     echo "setup: $data not present and apt not usable as root; fetch will try the keras cache, then the official URLs"
   fi
@@ -42,7 +49,12 @@ if [ "$with_tf" = 1 ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-tf.lock
 fi
 if [ "$with_test" = 1 ]; then
+  if ! command -v chromium >/dev/null && can_apt; then
+    echo "setup: installing Debian's chromium (the offline plots test renders pages in it)"
+    apt_install chromium || true
+  fi
   echo "setup: installing the test extras"
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-test.lock
 fi
+.venv/bin/python -m fmnist.offline_plots  # dvc plots show/diff without a CDN
 echo "setup: done (activate with: source .venv/bin/activate)"

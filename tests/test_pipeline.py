@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +106,35 @@ def test_repro_recovers_after_being_killed_mid_training(tmp_path, real_raw):
     assert "train_cnn" in stages_run(result.stdout)
     assert "resuming after epoch 1" in result.stdout
     assert "up to date" in run(repo, "dvc", "status").stdout
+
+
+def render_in_chromium(html: Path) -> str:
+    """The page's DOM after its scripts ran, from headless Chromium with the network off."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium missing: scripts/setup.sh --test installs Debian's package")
+        pytest.skip("chromium not installed")
+    profile = html.parent / "chromium-profile"
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--dump-dom",
+         html.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return result.stdout
+
+
+@pytest.mark.parametrize("command", [("plots", "show"), ("plots", "diff", "HEAD")])
+def test_plots_render_offline_with_every_chart(reproduced, command):
+    repo, _ = reproduced
+    run(repo, sys.executable, "-m", "fmnist.offline_plots")
+    out = repo / f"offline_{command[1]}"
+    run(repo, "dvc", *command, "-o", str(out))
+    html = (out / "index.html").read_text()
+    assert not re.search(r"""src\s*=\s*["']https?://""", html), "a script still loads from the network"
+    charts = html.count("vegaEmbed('#")
+    assert charts >= 6
+    dom = render_in_chromium(out / "index.html")
+    assert dom.count('class="marks"') == charts, "not every Vega chart rendered"
