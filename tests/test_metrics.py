@@ -37,7 +37,8 @@ def test_model_metrics_by_hand():
     # macro average over all ten labels.
     assert m["macro_f1"] == round((2 / 3 + 0.8) / 10, 6)
     assert m["per_class"][CLASS_NAMES[0]]["recall"] == 0.5
-    assert m["accuracy_ci95"] == [round(v, 6) for v in wilson_interval(3, 4)]
+    low, high = wilson_interval(3, 4)
+    assert m["accuracy_ci95"] == {"low": round(low, 6), "high": round(high, 6)}
     assert m["nll"] == round(np.log(10), 6)
 
 

@@ -138,3 +138,22 @@ def test_plots_render_offline_with_every_chart(reproduced, command):
     assert charts >= 6
     dom = render_in_chromium(out / "index.html")
     assert dom.count('class="marks"') == charts, "not every Vega chart rendered"
+
+
+def test_compare_reports_params_and_metric_deltas_between_two_commits(reproduced, tmp_path):
+    repo, _ = reproduced
+    run(repo, "git", "reset", "-q", "--hard")  # drop what earlier experiments left in the workspace
+    run(repo, "dvc", "checkout", "-q", "--force")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["evaluate"]["bootstrap_samples"] = 500
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert stages_run(run(repo, "dvc", "repro").stdout) == {"evaluate"}
+    run(repo, "git", "commit", "-qam", "fewer bootstrap samples")
+
+    out = tmp_path / "compare.md"
+    run(repo, sys.executable, "-m", "fmnist.compare", "--base", "HEAD~1", "--head", "HEAD", "--out", str(out))
+    report = out.read_text()
+    assert "| evaluate.bootstrap_samples" in report and "2000" in report and "500" in report
+    headline = report.split("<details>")[0]
+    assert "cnn.accuracy" in headline and "cnn_minus_mlp.accuracy_ci95.low" in headline
+    assert "![confusion_difference](plots/confusion_difference.png)" in report

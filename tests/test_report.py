@@ -4,7 +4,7 @@ from fmnist.report import significance_sentence
 
 
 def pair(diff, p, cnn_only=30, mlp_only=10):
-    return {"accuracy": diff, "accuracy_ci95": [diff - 0.005, diff + 0.005],
+    return {"accuracy": diff, "accuracy_ci95": {"low": diff - 0.005, "high": diff + 0.005},
             "mcnemar": {"p_value": p, "cnn_only_correct": cnn_only, "mlp_only_correct": mlp_only}}  # fmt: skip
 
 

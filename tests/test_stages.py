@@ -75,7 +75,7 @@ def test_evaluate_writes_metrics_timing_and_plots(prepared):
         assert 0.3 < m["accuracy"] <= 1.0  # even one short epoch on 900 images beats chance (0.1)
         assert m["errors"] == round((1 - m["accuracy"]) * 500)
         assert len(m["per_class"]) == 10
-        assert m["accuracy_ci95"][0] < m["accuracy"] < m["accuracy_ci95"][1]
+        assert m["accuracy_ci95"]["low"] < m["accuracy"] < m["accuracy_ci95"]["high"]
         assert 0 < m["ece"] < 1 and m["nll"] > 0
     assert metrics["mlp"]["parameters"] == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
     assert metrics["cnn"]["parameters"] == 832 + 51264 + 409856 + 32896 + 1290
@@ -83,7 +83,7 @@ def test_evaluate_writes_metrics_timing_and_plots(prepared):
         metrics["cnn"]["accuracy"] - metrics["mlp"]["accuracy"], abs=1e-6
     )
     pair = metrics["cnn_minus_mlp"]
-    assert pair["accuracy_ci95"][0] <= pair["accuracy"] <= pair["accuracy_ci95"][1]
+    assert pair["accuracy_ci95"]["low"] <= pair["accuracy"] <= pair["accuracy_ci95"]["high"]
     assert 0 <= pair["mcnemar"]["p_value"] <= 1
     report = evaluate.REPORT_FILE.read_text()
     assert "McNemar's exact test" in report and f"{100 * metrics['mlp']['accuracy']:.2f} %" in report

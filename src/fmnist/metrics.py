@@ -23,7 +23,7 @@ def model_metrics(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray) -> 
     low, high = wilson_interval(int(correct.sum()), len(correct))
     return {
         "accuracy": round(float(correct.mean()), 6),
-        "accuracy_ci95": [round(low, 6), round(high, 6)],
+        "accuracy_ci95": {"low": round(low, 6), "high": round(high, 6)},
         "errors": int((~correct).sum()),
         "macro_f1": round(float(f1_score(y_true, y_pred, average="macro",
                                          labels=np.arange(NUM_CLASSES), zero_division=0)), 6),
@@ -42,7 +42,7 @@ def pair_metrics(y_true: np.ndarray, pred_mlp: np.ndarray, pred_cnn: np.ndarray,
     f1_mlp, f1_cnn = per_class_scores(y_true, pred_mlp), per_class_scores(y_true, pred_cnn)
     return {
         "accuracy": round(float(right_cnn.mean() - right_mlp.mean()), 6),
-        "accuracy_ci95": [round(low, 6), round(high, 6)],
+        "accuracy_ci95": {"low": round(low, 6), "high": round(high, 6)},
         "mcnemar": {"mlp_only_correct": test["only_a"], "cnn_only_correct": test["only_b"],
                     "p_value": float(f"{test['p_value']:.6g}")},
         "per_class_f1": {name: round(f1_cnn[name]["f1"] - f1_mlp[name]["f1"], 6)

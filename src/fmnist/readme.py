@@ -26,7 +26,7 @@ def results_table(metrics: dict, timing: dict, dataset: dict) -> str:
     for model in ("mlp", "cnn"):
         m = metrics[model]
         ours, study = 100 * m["accuracy"], STUDY_ACCURACY[model]
-        low, high = (100 * v for v in m["accuracy_ci95"])
+        low, high = 100 * m["accuracy_ci95"]["low"], 100 * m["accuracy_ci95"]["high"]
         rows.append(
             f"| {model.upper()} | {study:.2f} % | {ours:.2f} % [{low:.2f}, {high:.2f}] | "
             f"{ours - study:+.2f} | {m['macro_f1']:.4f} | {m['parameters']:,} | "

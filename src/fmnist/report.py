@@ -14,7 +14,8 @@ def _pts(x: float) -> str:
 
 
 def significance_sentence(pair: dict) -> str:
-    diff, (low, high) = pair["accuracy"], pair["accuracy_ci95"]
+    diff = pair["accuracy"]
+    low, high = pair["accuracy_ci95"]["low"], pair["accuracy_ci95"]["high"]
     test = pair["mcnemar"]
     p = test["p_value"]
     p_text = "p < 1e-300" if p == 0 else f"p = {p:.3g}"
@@ -43,7 +44,7 @@ def render_report(metrics: dict, confusions: dict[str, list[dict]], bootstrap_sa
     ]
     for name in ("mlp", "cnn"):
         m = metrics[name]
-        low, high = m["accuracy_ci95"]
+        low, high = m["accuracy_ci95"]["low"], m["accuracy_ci95"]["high"]
         lines.append(
             f"| {name.upper()} | {_pct(m['accuracy'])} [{_pct(low)}, {_pct(high)}] | "
             f"{m['macro_f1']:.4f} | {m['nll']:.4f} | {m['ece']:.4f} | {m['parameters']:,} |"
