@@ -92,7 +92,7 @@ def test_evaluate_writes_metrics_timing_and_plots(prepared):
     rows = (evaluate.PLOTS_DIR / "predictions.csv").read_text().splitlines()
     assert rows[0] == "actual,mlp,cnn" and len(rows) == 1 + 500
     for image in ("confusion_difference.png", "accuracy.png", "reliability.png", "per_class_f1.png",
-                  "top_confusions.png"):
+                  "top_confusions.png", "disagreements.png"):
         assert (evaluate.PLOTS_DIR / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -30,6 +30,7 @@ from fmnist.params import Params
 from fmnist.plots import (
     accuracy_bars,
     difference_heatmap,
+    disagreement_gallery,
     per_class_f1_bars,
     reliability_diagram,
     top_confusions_bars,
@@ -124,6 +125,7 @@ def stage(params: Params) -> None:
     reliability_diagram({m: calibration_bins(y, proba[m]) for m in preds}, PLOTS_DIR / "reliability.png")
     per_class_f1_bars({m: results[m]["per_class"] for m in preds}, PLOTS_DIR / "per_class_f1.png")
     top_confusions_bars(confusions, PLOTS_DIR / "top_confusions.png")
+    disagreement_gallery(x, y, preds, PLOTS_DIR / "disagreements.png")
     print(f"evaluate: MLP {100 * results['mlp']['accuracy']:.2f} %, "
           f"CNN {100 * results['cnn']['accuracy']:.2f} % on {len(y)} test images")  # fmt: skip
 

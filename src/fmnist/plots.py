@@ -133,3 +133,22 @@ def top_confusions_bars(confusions: dict[str, list[dict]], path: Path) -> None:
     axes[0].set_xlabel("test images")
     axes[1].set_xlabel("test images")
     _save(fig, path)
+
+
+def disagreement_gallery(images: np.ndarray, y: np.ndarray, preds: dict[str, np.ndarray],
+                         path: Path, count: int = 24) -> None:  # fmt: skip
+    """The first test images on which the two models disagree, labelled true / MLP / CNN."""
+    index = np.flatnonzero(preds["mlp"] != preds["cnn"])[:count]
+    cols = 6
+    rows = max(1, -(-len(index) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.9, rows * 2.25), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, index, strict=False):
+        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+        mlp, cnn = preds["mlp"][i], preds["cnn"][i]
+        ax.set_title(f"true: {CLASS_NAMES[y[i]]}\nMLP: {CLASS_NAMES[mlp]}{' ✓' if mlp == y[i] else ''}\n"
+                     f"CNN: {CLASS_NAMES[cnn]}{' ✓' if cnn == y[i] else ''}", fontsize=7)  # fmt: skip
+    fig.suptitle(f"Test images where MLP and CNN disagree (first {len(index)} of "
+                 f"{int(np.sum(preds['mlp'] != preds['cnn']))})")  # fmt: skip
+    _save(fig, path)
