@@ -36,6 +36,8 @@ def test_model_metrics_by_hand():
     # class 0: P=1, R=0.5, F1=2/3; class 1: P=2/3, R=1, F1=0.8; absent classes score 0 in the
     # macro average over all ten labels.
     assert m["macro_f1"] == round((2 / 3 + 0.8) / 10, 6)
+    assert m["macro_precision"] == round((1 + 2 / 3) / 10, 6)
+    assert m["macro_recall"] == round((0.5 + 1) / 10, 6)
     assert m["per_class"][CLASS_NAMES[0]]["recall"] == 0.5
     low, high = wilson_interval(3, 4)
     assert m["accuracy_ci95"] == {"low": round(low, 6), "high": round(high, 6)}

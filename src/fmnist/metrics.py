@@ -21,12 +21,17 @@ def model_metrics(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray) -> 
     """
     correct = y_true == y_pred
     low, high = wilson_interval(int(correct.sum()), len(correct))
+    macro_p, macro_r, _, _ = precision_recall_fscore_support(
+        y_true, y_pred, labels=np.arange(NUM_CLASSES), average="macro", zero_division=0
+    )
     return {
         "accuracy": round(float(correct.mean()), 6),
         "accuracy_ci95": {"low": round(low, 6), "high": round(high, 6)},
         "errors": int((~correct).sum()),
         "macro_f1": round(float(f1_score(y_true, y_pred, average="macro",
                                          labels=np.arange(NUM_CLASSES), zero_division=0)), 6),
+        "macro_precision": round(float(macro_p), 6),
+        "macro_recall": round(float(macro_r), 6),
         "nll": round(negative_log_likelihood(y_true, proba), 6),
         "ece": round(expected_calibration_error(y_true, proba), 6),
         "per_class": per_class_scores(y_true, y_pred),
