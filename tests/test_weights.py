@@ -12,6 +12,9 @@ from fmnist.models import LeNet, mlp_predict_proba
 from fmnist.train_mlp import weights_of
 from fmnist.weights import load_cnn, load_mlp, save_cnn, save_mlp
 
+# The tiny fits here stop after a few iterations on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 @pytest.fixture(scope="module")
 def fitted_mlp():
