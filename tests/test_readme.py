@@ -1,13 +1,13 @@
-"""The README's results table is the committed metrics, not typed numbers."""
+"""The README's generated blocks are the committed metrics and sweep, not typed numbers."""
 
-from fmnist.readme import END, START, current_table, render
+from fmnist.readme import END, START, render, render_all
 
 from conftest import REPO
 
 
-def test_readme_results_match_the_committed_metrics():
+def test_readme_results_match_the_committed_metrics_and_sweep():
     readme = (REPO / "README.md").read_text()
-    assert render(readme, current_table(REPO)) == readme, "run `fmnist-readme` and commit README.md"
+    assert render_all(readme, REPO) == readme, "run `fmnist-readme` and commit README.md"
 
 
 def test_render_replaces_only_the_marked_block():

@@ -15,7 +15,14 @@ from fmnist.plots import STUDY_ACCURACY
 from fmnist.report import significance_sentence
 
 README = Path("README.md")
-START, END = "<!-- results:start -->", "<!-- results:end -->"
+SEED_SWEEP = Path("reports/seed_sweep.md")  # written by fmnist-summary
+
+
+def markers(block: str) -> tuple[str, str]:
+    return f"<!-- {block}:start -->", f"<!-- {block}:end -->"
+
+
+START, END = markers("results")
 
 
 def results_table(metrics: dict, timing: dict, dataset: dict) -> str:
@@ -43,11 +50,21 @@ def results_table(metrics: dict, timing: dict, dataset: dict) -> str:
     return "\n".join(rows)
 
 
-def render(readme: str, table: str) -> str:
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
+def render(readme: str, table: str, block: str = "results") -> str:
+    start, end = markers(block)
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
     if not pattern.search(readme):
-        raise SystemExit(f"{README}: markers {START} ... {END} not found")
-    return pattern.sub(lambda _: f"{START}\n{table}\n{END}", readme)
+        raise SystemExit(f"{README}: markers {start} ... {end} not found")
+    return pattern.sub(lambda _: f"{start}\n{table}\n{end}", readme)
+
+
+def render_all(readme: str, root: Path = Path(".")) -> str:
+    """Every generated block: the results table, and the seed sweep summary when there is one."""
+    readme = render(readme, current_table(root))
+    sweep = root / SEED_SWEEP
+    if sweep.exists():
+        readme = render(readme, sweep.read_text().rstrip("\n"), "seeds")
+    return readme
 
 
 def current_table(root: Path = Path(".")) -> str:
@@ -56,8 +73,8 @@ def current_table(root: Path = Path(".")) -> str:
 
 
 def main() -> None:
-    write_text(README, render(README.read_text(), current_table()))
-    print(f"{README}: results table regenerated from metrics/")
+    write_text(README, render_all(README.read_text()))
+    print(f"{README}: generated blocks rewritten from metrics/ and {SEED_SWEEP}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Summarise a set of DVC experiments (a seed sweep, say): mean ± std per metric per model.
 
-    fmnist-summary                       # the baseline commit and all its experiments
+    fmnist-summary                       # HEAD and all its experiments
+    fmnist-summary --rev 1a2b3c4         # another baseline commit and its experiments
     fmnist-summary --exp exp-a exp-b     # chosen experiments
     fmnist-summary --out reports/seeds   # writes seeds.md, seeds.json and seeds.png
 
@@ -55,7 +56,9 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def summarise(rows: list[dict]) -> dict:
-    summary = {"runs": len(rows), "seeds": sorted({_value(r, "seed") for r in rows}), "models": {}}
+    seeds = {_value(r, "seed") for r in rows}
+    seeds = sorted(int(s) if isinstance(s, float) and s.is_integer() else s for s in seeds)
+    summary = {"runs": len(rows), "seeds": seeds, "models": {}}
     for model in ("mlp", "cnn"):
         stats = {}
         for _, key, _ in METRICS:
@@ -95,13 +98,14 @@ def to_markdown(summary: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="fmnist-summary", description=__doc__.split("\n")[0])
     parser.add_argument("--repo", default=".", help="the DVC repository (default: here)")
+    parser.add_argument("--rev", default=None, help="baseline commit (default: HEAD)")
     parser.add_argument("--exp", nargs="*", help="experiment names (default: baseline and all)")
     parser.add_argument("--out", default="reports/summary", help="output path without suffix")
     args = parser.parse_args(argv)
 
     from dvc.api import exp_show
 
-    rows = collect(exp_show(repo=args.repo, force=True), args.exp)
+    rows = collect(exp_show(repo=args.repo, revs=args.rev, force=True), args.exp)
     if not rows:
         raise SystemExit("fmnist-summary: no finished experiments matched")
     summary = summarise(rows)
