@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The stages run `python -m fmnist...`: the venv's python must come first on PATH.
+source .venv/bin/activate
 export DVC_NO_ANALYTICS=1
-.venv/bin/dvc repro "$@"
-.venv/bin/dvc metrics show
+dvc repro "$@"
+dvc metrics show
