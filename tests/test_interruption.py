@@ -19,10 +19,16 @@ from fmnist.weights import save_cnn
 from conftest import small_params, small_params_dict
 
 QUICK_CNN = {"prepare.train_size": 3000, "cnn.epochs": 3, "cnn.batch_size": 64}
+# Every switch that keeps state across epochs: schedule, EMA, the augmentation generator.
+FULL_RECIPE = {"cnn.arch": "lenet_bn", "cnn.schedule": "onecycle", "cnn.weight_decay": 0.05,
+               "cnn.label_smoothing": 0.1, "cnn.crop_padding": 2, "cnn.hflip": True,
+               "cnn.random_erasing": 0.5, "cnn.ema": 0.9}  # fmt: skip
 
 
-def start_training(cwd: Path) -> subprocess.Popen:
-    (cwd / "params.yaml").write_text(yaml.safe_dump(small_params_dict(**QUICK_CNN)))
+def start_training(cwd: Path, recipe: dict | None = None) -> subprocess.Popen:
+    (cwd / "params.yaml").write_text(
+        yaml.safe_dump(small_params_dict(**QUICK_CNN, **(recipe or {})))
+    )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DVCLIVE_TEST", None)
     return subprocess.Popen([sys.executable, "-m", "fmnist.train_cnn"], cwd=cwd, env=env,
@@ -62,19 +68,22 @@ def test_a_killed_run_leaves_the_previous_model_intact(prepared, sig, code):
     assert [p.name for p in MODEL_FILE.parent.iterdir()] == [MODEL_FILE.name]  # no temp files
 
 
-def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(prepared, tmp_path_factory):
-    proc = start_training(prepared)
+@pytest.mark.parametrize("recipe", [{}, FULL_RECIPE], ids=["study", "every-switch"])
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
+    prepared, tmp_path_factory, recipe
+):
+    proc = start_training(prepared, recipe)
     wait_for(proc, "epoch   2/3")
     proc.kill()
     proc.wait()
     assert not MODEL_FILE.exists()
-    out = finish(start_training(prepared))
+    out = finish(start_training(prepared, recipe))
     assert "resuming after epoch 2" in out
     assert not any(Path(".cache/checkpoints").iterdir()), "checkpoint kept after success"
 
     clean = tmp_path_factory.mktemp("clean")
     (clean / "data").symlink_to(prepared / "data")
-    assert "resuming" not in finish(start_training(clean))
+    assert "resuming" not in finish(start_training(clean, recipe))
     assert MODEL_FILE.read_bytes() == (clean / MODEL_FILE).read_bytes()
     assert (Path("dvclive/train_cnn/plots/metrics/train/loss.tsv").read_text().count("\n")
             == 1 + 3)  # fmt: skip  # resumed epochs are logged again: the curve is whole

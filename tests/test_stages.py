@@ -48,8 +48,14 @@ def test_train_mlp_saves_weights_and_a_loss_curve(prepared):
     assert [w.shape for w in weights.coefs] == [(784, 256), (256, 128), (128, 10)]
     summary = json.loads((prepared / train_mlp.LIVE_DIR / "metrics.json").read_text())
     assert summary["iterations"] == 3 and summary["converged"] is False
-    curve = (prepared / train_mlp.LIVE_DIR / "plots/metrics/train/loss.tsv").read_text().splitlines()
+    curve = (
+        (prepared / train_mlp.LIVE_DIR / "plots/metrics/train/loss.tsv").read_text().splitlines()
+    )
     assert curve[0] == "step\tloss" and len(curve) == 1 + 3
+    val = (
+        (prepared / train_mlp.LIVE_DIR / "plots/metrics/val/accuracy.tsv").read_text().splitlines()
+    )
+    assert len(val) == 1 + 3 and all(0 <= float(line.split("\t")[1]) <= 1 for line in val[1:])
 
 
 def test_train_cnn_logs_train_and_validation_per_epoch(prepared):
@@ -86,13 +92,21 @@ def test_evaluate_writes_metrics_timing_and_plots(prepared):
     assert pair["accuracy_ci95"]["low"] <= pair["accuracy"] <= pair["accuracy_ci95"]["high"]
     assert 0 <= pair["mcnemar"]["p_value"] <= 1
     report = evaluate.REPORT_FILE.read_text()
-    assert "McNemar's exact test" in report and f"{100 * metrics['mlp']['accuracy']:.2f} %" in report
+    assert (
+        "McNemar's exact test" in report and f"{100 * metrics['mlp']['accuracy']:.2f} %" in report
+    )
     timing = json.loads(evaluate.TIMING_FILE.read_text())
     assert timing["cnn"]["device"] == "cpu" and timing["mlp"]["images_per_second"] > 0
     rows = (evaluate.PLOTS_DIR / "predictions.csv").read_text().splitlines()
     assert rows[0] == "actual,mlp,cnn" and len(rows) == 1 + 500
-    for image in ("confusion_difference.png", "accuracy.png", "reliability.png", "per_class_f1.png",
-                  "top_confusions.png", "disagreements.png"):
+    for image in (
+        "confusion_difference.png",
+        "accuracy.png",
+        "reliability.png",
+        "per_class_f1.png",
+        "top_confusions.png",
+        "disagreements.png",
+    ):
         assert (evaluate.PLOTS_DIR / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -9,7 +9,15 @@ import time
 import pytest
 
 from dvcrepo import make_repo, run
-from fmnist.summarize import collect, mean_std, summarise, to_markdown
+from fmnist.summarize import (
+    by_recipe,
+    collect,
+    mean_std,
+    param_keys,
+    recipe_markdown,
+    summarise,
+    to_markdown,
+)
 
 
 def row(name, seed, mlp, cnn):
@@ -28,6 +36,42 @@ def test_collect_skips_the_workspace_and_unfinished_runs():
             {"Experiment": "queued", "rev": "q", "seed": 2}]  # fmt: skip
     assert [r["Experiment"] for r in collect(rows, None)] == ["a"]
     assert collect(rows, ["zzz"]) == []
+
+
+def test_param_keys_name_every_leaf_of_params_yaml():
+    keys = param_keys()
+    assert {"seed", "cnn.arch", "cnn.epochs", "mlp.hidden_layer_sizes", "evaluate.tta_flip"} <= set(
+        keys
+    )
+    assert "cnn" not in keys
+
+
+def test_an_ablation_groups_seeds_and_labels_each_step_by_what_it_adds():
+    def run_(seed, arch, epochs, acc):
+        return {
+            "seed": float(seed),
+            "cnn.arch": arch,
+            "cnn.epochs": float(epochs),
+            "cnn.device": "auto",
+            "metrics/metrics.json:cnn.accuracy": acc,
+            "metrics/timing.json:cnn.train_seconds": 60.0,
+        }
+
+    rows = [
+        run_(0, "lenet", 15, 0.91),
+        run_(1, "lenet", 15, 0.93),  # the commit row comes first
+        run_(0, "lenet_bn", 30, 0.94),
+        run_(0, "lenet_bn", 15, 0.92),
+        run_(1, "lenet_bn", 15, 0.94),
+    ]
+    table = by_recipe(rows, ["seed", "cnn.arch", "cnn.epochs", "cnn.device"])
+    assert [(t["change"], t["runs"], t["seeds"]) for t in table] == [
+        ("baseline", 2, ["0", "1"]),
+        ("cnn.arch=lenet_bn", 2, ["0", "1"]),
+        ("cnn.epochs=30", 1, ["0"]),
+    ]
+    assert table[1]["cnn.accuracy"]["mean"] == pytest.approx(0.93)
+    assert "| 1 | cnn.arch=lenet_bn | 0, 1 | 93.00 ± 1.41 | 60 ± 0 |" in recipe_markdown(table)
 
 
 def test_summary_table_has_means_stds_and_the_study():

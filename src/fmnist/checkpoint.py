@@ -36,31 +36,53 @@ def checkpoint_path(p: CNNParams, seed: int, data_file: Path) -> Path:
     return CHECKPOINT_DIR / f"train_cnn-{key.hexdigest()[:16]}.safetensors"
 
 
-def save_checkpoint(path: Path, model, opt, order_rng: torch.Generator, history: list[dict]) -> None:
-    tensors = {f"model.{k}": v.detach().cpu().contiguous().numpy() for k, v in model.state_dict().items()}
-    opt_state = opt.state_dict()
+def _state_tensors(prefix: str, state: dict) -> dict[str, np.ndarray]:
+    return {f"{prefix}.{k}": v.detach().cpu().contiguous().numpy() for k, v in state.items()}
+
+
+def save_checkpoint(path: Path, run, history: list[dict]) -> None:
+    """Save a ``train_cnn.TrainingRun`` after an epoch, with the per-epoch log so far."""
+    tensors = _state_tensors("model", run.model.state_dict())
+    if run.ema is not None:
+        tensors.update(_state_tensors("ema", run.ema.state_dict()))
+    opt_state = run.opt.state_dict()
     for index, state in opt_state["state"].items():
-        for name, value in state.items():
-            tensors[f"opt.{index}.{name}"] = value.detach().cpu().contiguous().numpy()
+        tensors.update(_state_tensors(f"opt.{index}", state))
     tensors["rng.torch"] = torch.get_rng_state().numpy()
-    tensors["rng.order"] = order_rng.get_state().numpy()
+    tensors["rng.order"] = run.order_rng.get_state().numpy()
+    tensors["rng.augment"] = run.augment_rng.get_state().numpy()
     meta = {"model": KIND, "history": history, "param_groups": opt_state["param_groups"]}
+    if run.schedule is not None:
+        meta["schedule"] = run.schedule.state_dict()
     save_weights(path, tensors, meta)
 
 
-def load_checkpoint(path: Path, model, opt, order_rng: torch.Generator) -> list[dict]:
-    """Restore everything into the given objects; returns the per-epoch log so far."""
+def _with_prefix(tensors: dict[str, np.ndarray], prefix: str, device) -> dict[str, torch.Tensor]:
+    n = len(prefix) + 1
+    return {
+        k[n:]: torch.from_numpy(np.array(v)).to(device)
+        for k, v in tensors.items()
+        if k.startswith(prefix + ".")
+    }
+
+
+def load_checkpoint(path: Path, run) -> list[dict]:
+    """Restore everything into ``run`` (a fresh ``TrainingRun``); returns the per-epoch log."""
     tensors, meta = load_weights(path, KIND)
-    device = next(model.parameters()).device
-    model.load_state_dict({k[6:]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("model.")})
+    device = next(run.model.parameters()).device
+    run.model.load_state_dict(_with_prefix(tensors, "model", device))
+    if run.ema is not None:
+        run.ema.load_state_dict(_with_prefix(tensors, "ema", device))
     state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("opt."):
-            _, index, name = key.split(".", 2)
-            state.setdefault(int(index), {})[name] = torch.from_numpy(np.array(value)).to(device)
+    for key, value in _with_prefix(tensors, "opt", device).items():
+        index, name = key.split(".", 1)
+        state.setdefault(int(index), {})[name] = value
     for s in state.values():
         s["step"] = s["step"].cpu()  # Adam keeps its step count on the CPU
-    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    run.opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    if run.schedule is not None:
+        run.schedule.load_state_dict(meta["schedule"])
     torch.set_rng_state(torch.from_numpy(tensors["rng.torch"]))
-    order_rng.set_state(torch.from_numpy(tensors["rng.order"]))
+    run.order_rng.set_state(torch.from_numpy(tensors["rng.order"]))
+    run.augment_rng.set_state(torch.from_numpy(tensors["rng.augment"]))
     return meta["history"]

@@ -229,9 +229,6 @@ def acquire(sources: tuple[str, ...], dest: Path, timeout: float) -> str:
 # ----------------------------------------------------------------------------- prepared
 
 
-PREPARED_ARRAYS = ("train_x", "train_y", "val_x", "val_y", "test_x", "test_y")
-
-
 @dataclass(frozen=True)
 class Split:
     x: np.ndarray  # float32 (N, 28, 28) in [0, 1]

@@ -70,7 +70,9 @@ def write_per_class(path: Path, results: dict[str, dict]) -> None:
         writer = csv.writer(fh)
         writer.writerow(["class", *results])
         for name in CLASS_NAMES:
-            writer.writerow([name, *(r["per_class"].get(name, {}).get("recall", "") for r in results.values())])
+            writer.writerow(
+                [name, *(r["per_class"].get(name, {}).get("recall", "") for r in results.values())]
+            )
 
 
 def stage(params: Params) -> None:
@@ -83,7 +85,11 @@ def stage(params: Params) -> None:
     cnn = load_cnn(train_cnn.MODEL_FILE).to(device)
     x_dev, _ = train_cnn.to_tensors(test, device)
     cnn_logits, cnn_seconds = _timed(
-        lambda: train_cnn.predict_logits(cnn, x_dev, params.evaluate.batch_size).cpu().numpy()
+        lambda: train_cnn.predict_logits(
+            cnn, x_dev, params.evaluate.batch_size, params.evaluate.tta_flip
+        )
+        .cpu()
+        .numpy()
     )
     proba = {"mlp": mlp_proba, "cnn": softmax(cnn_logits.astype(np.float64))}
     preds = {name: p.argmax(1) for name, p in proba.items()}
@@ -96,8 +102,9 @@ def stage(params: Params) -> None:
     samples = params.evaluate.bootstrap_samples
     metrics = {
         **results,
-        "cnn_minus_mlp": pair_metrics(y, preds["mlp"], preds["cnn"], bootstrap_samples=samples,
-                                      seed=params.seed),  # fmt: skip
+        "cnn_minus_mlp": pair_metrics(
+            y, preds["mlp"], preds["cnn"], bootstrap_samples=samples, seed=params.seed
+        ),
         "test_images": int(len(y)),
     }
     write_json(METRICS_FILE, metrics)
@@ -105,7 +112,10 @@ def stage(params: Params) -> None:
                   "cnn": top_confusions(y, preds["cnn"], preds["mlp"], k=5)}  # fmt: skip
     write_text(REPORT_FILE, render_report(metrics, confusions, samples))
 
-    summaries = {"mlp": _train_summary(train_mlp.LIVE_DIR), "cnn": _train_summary(train_cnn.LIVE_DIR)}
+    summaries = {
+        "mlp": _train_summary(train_mlp.LIVE_DIR),
+        "cnn": _train_summary(train_cnn.LIVE_DIR),
+    }
     timing = {
         name: {
             "train_seconds": summaries[name]["train_seconds"],
@@ -122,7 +132,9 @@ def stage(params: Params) -> None:
     diff = confusion_difference(confusion(y, preds["cnn"]), confusion(y, preds["mlp"]))
     difference_heatmap(diff, PLOTS_DIR / "confusion_difference.png")
     accuracy_bars({m: 100 * results[m]["accuracy"] for m in preds}, PLOTS_DIR / "accuracy.png")
-    reliability_diagram({m: calibration_bins(y, proba[m]) for m in preds}, PLOTS_DIR / "reliability.png")
+    reliability_diagram(
+        {m: calibration_bins(y, proba[m]) for m in preds}, PLOTS_DIR / "reliability.png"
+    )
     per_class_f1_bars({m: results[m]["per_class"] for m in preds}, PLOTS_DIR / "per_class_f1.png")
     top_confusions_bars(confusions, PLOTS_DIR / "top_confusions.png")
     disagreement_gallery(x, y, preds, PLOTS_DIR / "disagreements.png")

@@ -46,18 +46,34 @@ class MLPParams:
     solver: str = _spec(choices=("adam", "sgd"))
     alpha: float = _spec(lo=0.0)
     learning_rate_init: float = _spec(lo=0.0, lo_open=True)
+    learning_rate: str = _spec(choices=("constant", "invscaling", "adaptive"))  # sgd only
     max_iter: int = _spec(lo=1)
     batch_size: int = _spec(lo=1)
     tol: float = _spec(lo=0.0)
     n_iter_no_change: int = _spec(lo=1)
+    early_stopping: bool = _spec()  # sklearn holds out validation_fraction and keeps the best
+    validation_fraction: float = _spec(lo=0.0, hi=0.5, lo_open=True)
+
+
+ARCHITECTURES = ("lenet", "lenet_bn", "resnet")
 
 
 @dataclass(frozen=True)
 class CNNParams:
+    arch: str = _spec(choices=ARCHITECTURES)
+    width: int = _spec(lo=1)  # resnet: channels of the first stage
+    blocks: int = _spec(lo=1)  # resnet: residual blocks per stage
     epochs: int = _spec(lo=1)
     batch_size: int = _spec(lo=1)
     lr: float = _spec(lo=0.0, lo_open=True)
+    schedule: str = _spec(choices=("constant", "onecycle", "cosine"))
+    weight_decay: float = _spec(lo=0.0)
+    label_smoothing: float = _spec(lo=0.0, hi=0.5)
     dropout: float = _spec(lo=0.0, hi=1.0)
+    crop_padding: int = _spec(lo=0, hi=8)
+    hflip: bool = _spec()
+    random_erasing: float = _spec(lo=0.0, hi=1.0)
+    ema: float = _spec(lo=0.0, hi=0.9999)  # 0 = off
     device: str = _spec(choices=("auto", "cpu", "cuda"))
 
 
@@ -65,6 +81,7 @@ class CNNParams:
 class EvaluateParams:
     batch_size: int = _spec(lo=1)
     bootstrap_samples: int = _spec(lo=100)
+    tta_flip: bool = _spec()  # CNN: average the logits of each image and its mirror image
 
 
 @dataclass(frozen=True)
@@ -81,7 +98,8 @@ def _describe(f: dataclasses.Field, kind: type) -> str:
     meta = f.metadata
     if meta.get("choices"):
         return "one of " + ", ".join(repr(c) for c in meta["choices"])
-    noun = {int: "an integer", float: "a number", str: "a string"}.get(kind, kind.__name__)
+    nouns = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+    noun = nouns.get(kind, kind.__name__)
     lo, hi = meta.get("lo"), meta.get("hi")
     if lo is not None and hi is not None:
         return f"{noun} in {'(' if meta['lo_open'] else '['}{lo}, {hi}]"
@@ -92,11 +110,12 @@ def _describe(f: dataclasses.Field, kind: type) -> str:
 
 def _check_scalar(value, kind: type, f: dataclasses.Field, key: str):
     # bool is an int subclass in Python; `epochs: true` is a mistake, not 1.
-    ok = (
-        isinstance(value, kind) and not isinstance(value, bool)
-        if kind is not float
-        else isinstance(value, (int, float)) and not isinstance(value, bool)
-    )
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind) and not isinstance(value, bool)
     if not ok:
         raise ParamsError(f"{key}: expected {_describe(f, kind)}, got {value!r}")
     value = float(value) if kind is float else value
@@ -165,4 +184,3 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
         return parse_params(raw)
     except ParamsError as exc:
         raise ParamsError(f"{path}: {exc}") from None
-

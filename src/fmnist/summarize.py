@@ -4,6 +4,7 @@
     fmnist-summary --rev 1a2b3c4         # another baseline commit and its experiments
     fmnist-summary --exp exp-a exp-b     # chosen experiments
     fmnist-summary --out reports/seeds   # writes seeds.md, seeds.json and seeds.png
+    fmnist-summary --by-recipe --out reports/ablation  # one row per params set, seeds pooled
 
 Reads what ``dvc exp show`` reads (through ``dvc.api.exp_show``), so experiments need not
 be applied to the workspace. The study's single-run figures stand beside the means.
@@ -16,7 +17,10 @@ import math
 import statistics
 from pathlib import Path
 
+import yaml
+
 from fmnist.io import write_json, write_text
+from fmnist.params import PARAMS_FILE
 from fmnist.plots import STUDY_ACCURACY, seed_sweep_plot
 
 # (label, metrics key suffix, scale for display)
@@ -95,12 +99,75 @@ def to_markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def param_keys(path: Path = PARAMS_FILE) -> list[str]:
+    """Dotted names of every leaf in params.yaml, as ``dvc exp show`` names its columns."""
+
+    def walk(node, prefix: str):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from walk(value, f"{prefix}{key}.")
+        else:
+            yield prefix.rstrip(".")
+
+    return list(walk(yaml.safe_load(Path(path).read_text()), ""))
+
+
+def _shown(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def by_recipe(rows: list[dict], keys: list[str]) -> list[dict]:
+    """Group runs by their params other than the seed; groups ordered by how far they are
+    from the first (fewest changed params first), each labelled by what it adds to the one
+    before it: an ablation that adds one change at a time reads top to bottom."""
+    varying = [k for k in keys if k != "seed" and len({repr(_value(r, k)) for r in rows}) > 1]
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(repr(_value(row, k)) for k in varying), []).append(row)
+    base = next(iter(groups))
+    ordered = sorted(groups, key=lambda g: sum(a != b for a, b in zip(g, base, strict=True)))
+    table, previous = [], base
+    for group in ordered:
+        members = groups[group]
+        first = members[0]
+        change = [
+            f"{k}={_shown(_value(first, k))}"
+            for k, a, b in zip(varying, group, previous, strict=True)
+            if a != b
+        ]
+        entry = {"change": ", ".join(change) or "baseline", "runs": len(members),
+                 "seeds": sorted(_shown(_value(r, "seed")) for r in members)}  # fmt: skip
+        for metric in ("cnn.accuracy", "mlp.accuracy", "cnn.train_seconds"):
+            values = [float(v) for r in members if isinstance(v := _value(r, metric), int | float)]
+            if values:
+                entry[metric] = dict(zip(("mean", "std"), mean_std(values), strict=True))
+        table.append(entry)
+        previous = group
+    return table
+
+
+def recipe_markdown(table: list[dict]) -> str:
+    def cell(entry, metric, scale, digits):
+        s = entry.get(metric)
+        return f"{scale * s['mean']:.{digits}f} ± {scale * s['std']:.{digits}f}" if s else ""
+
+    lines = ["| step | adds | seeds | CNN test accuracy % | CNN train s | MLP test accuracy % |",
+             "|---:|---|---|---:|---:|---:|"]  # fmt: skip
+    for i, e in enumerate(table):
+        lines.append(f"| {i} | {e['change']} | {', '.join(e['seeds'])} | {cell(e, 'cnn.accuracy', 100, 2)} | "
+                     f"{cell(e, 'cnn.train_seconds', 1, 0)} | {cell(e, 'mlp.accuracy', 100, 2)} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="fmnist-summary", description=__doc__.split("\n")[0])
     parser.add_argument("--repo", default=".", help="the DVC repository (default: here)")
     parser.add_argument("--rev", default=None, help="baseline commit (default: HEAD)")
     parser.add_argument("--exp", nargs="*", help="experiment names (default: baseline and all)")
     parser.add_argument("--out", default="reports/summary", help="output path without suffix")
+    parser.add_argument(
+        "--by-recipe", action="store_true", help="one row per params set (an ablation table)"
+    )
     args = parser.parse_args(argv)
 
     from dvc.api import exp_show
@@ -108,8 +175,14 @@ def main(argv: list[str] | None = None) -> None:
     rows = collect(exp_show(repo=args.repo, revs=args.rev, force=True), args.exp)
     if not rows:
         raise SystemExit("fmnist-summary: no finished experiments matched")
-    summary = summarise(rows)
     out = Path(args.out)
+    if args.by_recipe:
+        table = by_recipe(rows, param_keys(Path(args.repo) / PARAMS_FILE))
+        write_json(out.with_suffix(".json"), table)
+        write_text(out.with_suffix(".md"), markdown := recipe_markdown(table))
+        print(markdown, end="")
+        return
+    summary = summarise(rows)
     write_json(out.with_suffix(".json"), summary)
     markdown = to_markdown(summary)
     write_text(out.with_suffix(".md"), markdown)

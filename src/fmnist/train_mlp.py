@@ -1,13 +1,15 @@
 """Stage `train_mlp`: the study's sklearn MLPClassifier on flattened images.
 
 The input stays float32 (sklearn keeps that dtype; float64 would double the work). The
-fitted arrays are saved as safetensors and the per-iteration loss is logged with DVCLive.
+fitted arrays are saved as safetensors; loss, and validation accuracy when a split is
+set, are logged with DVCLive after every iteration, while the fit runs.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from fmnist.cli import run_stage
-from fmnist.data import load_prepared
+from fmnist.data import Split, load_prepared
 from fmnist.models import MLPWeights
 from fmnist.params import MLPParams, Params
 from fmnist.prepare import PREPARED_DIR
@@ -27,44 +29,87 @@ MODEL_FILE = Path("models/mlp.safetensors")
 LIVE_DIR = "dvclive/train_mlp"
 
 
-def fit_mlp(x: np.ndarray, y: np.ndarray, p: MLPParams, seed: int) -> tuple[MLPClassifier, float]:
+class ReportingMLPClassifier(MLPClassifier):
+    """``MLPClassifier`` that calls ``on_iteration(self)`` after each pass over the data.
+
+    sklearn offers no callback. Its stochastic solvers call ``_update_no_improvement_count``
+    once per iteration, after recording the loss (and, with early stopping, its own
+    validation score), so that is where the report goes. The hook only reads the
+    estimator: the fit is the same as ``MLPClassifier``'s (tested). It relies on a private
+    method, so a test pins that it still fires once per iteration.
+    """
+
+    on_iteration: Callable[[MLPClassifier], None] | None = None
+
+    def _update_no_improvement_count(self, *args, **kwargs):
+        super()._update_no_improvement_count(*args, **kwargs)
+        if self.on_iteration is not None:
+            self.on_iteration(self)
+
+
+def fit_mlp(x: np.ndarray, y: np.ndarray, p: MLPParams, seed: int,
+            on_iteration: Callable[[MLPClassifier], None] | None = None) -> tuple[MLPClassifier, float]:  # fmt: skip
     """Fit on (N, 28, 28) images; returns the estimator and its fit seconds."""
-    clf = MLPClassifier(
+    clf = ReportingMLPClassifier(
         hidden_layer_sizes=p.hidden_layer_sizes,
         activation=p.activation,
         solver=p.solver,
         alpha=p.alpha,
         learning_rate_init=p.learning_rate_init,
+        learning_rate=p.learning_rate,
         max_iter=p.max_iter,
         batch_size=p.batch_size,
         tol=p.tol,
         n_iter_no_change=p.n_iter_no_change,
+        early_stopping=p.early_stopping,
+        validation_fraction=p.validation_fraction,
         random_state=seed,
     )
-    flat = np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
+    clf.on_iteration = on_iteration
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # reported as `converged` instead
         start = time.perf_counter()
-        clf.fit(flat, y)
+        clf.fit(flatten(x), y)
         seconds = time.perf_counter() - start
     return clf, seconds
+
+
+def flatten(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
 
 
 def weights_of(clf: MLPClassifier) -> MLPWeights:
     return MLPWeights(tuple(clf.coefs_), tuple(clf.intercepts_), clf.activation)
 
 
+def iteration_logger(live, val: Split) -> Callable[[MLPClassifier], None]:
+    """One DVCLive step per iteration: loss, accuracy on our validation split when there is
+    one, and sklearn's own early-stopping score when that is on."""
+    val_x = flatten(val.x) if len(val.y) else None
+
+    def log(clf: MLPClassifier) -> None:
+        live.log_metric("train/loss", float(clf.loss_curve_[-1]))
+        if val_x is not None:
+            live.log_metric("val/accuracy", float(np.mean(clf.predict(val_x) == val.y)))
+        if clf.early_stopping:
+            live.log_metric("early_stopping/accuracy", float(clf.validation_scores_[-1]))
+        live.next_step()
+
+    return log
+
+
 def stage(params: Params) -> None:
     train = load_prepared(PREPARED_DIR, "train")
-    with Console().status(f"fitting MLP {params.mlp.hidden_layer_sizes} on {len(train.y)} images"):
-        clf, seconds = fit_mlp(train.x, train.y, params.mlp, params.seed)
-    save_mlp(MODEL_FILE, weights_of(clf))
-
-    converged = clf.n_iter_ < params.mlp.max_iter
+    val = load_prepared(PREPARED_DIR, "val")
     with live_logger(LIVE_DIR) as live:
-        for loss in clf.loss_curve_:
-            live.log_metric("train/loss", float(loss))
-            live.next_step()
+        with Console().status(
+            f"fitting MLP {params.mlp.hidden_layer_sizes} on {len(train.y)} images"
+        ):
+            clf, seconds = fit_mlp(
+                train.x, train.y, params.mlp, params.seed, iteration_logger(live, val)
+            )
+        save_mlp(MODEL_FILE, weights_of(clf))
+        converged = clf.n_iter_ < params.mlp.max_iter
         live.summary["train_seconds"] = round(seconds, 3)
         live.summary["iterations"] = int(clf.n_iter_)
         live.summary["converged"] = bool(converged)

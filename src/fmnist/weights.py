@@ -20,7 +20,8 @@ from torch import nn
 from fmnist.data import NUM_CLASSES
 from fmnist.errors import ModelFileError
 from fmnist.io import atomic_path
-from fmnist.models import ACTIVATIONS, N_PIXELS, LeNet, MLPWeights
+from fmnist.models import ACTIVATIONS, N_PIXELS, CNNSpec, MLPWeights, build_cnn
+from fmnist.params import ARCHITECTURES
 
 _PICKLE_OR_ZIP = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+; torch.save / joblib zip
 _MAX_HEADER = 100 << 20  # safetensors' own limit on the JSON header
@@ -35,14 +36,16 @@ def save_weights(path: Path | str, tensors: dict[str, np.ndarray], metadata: dic
     safetensors keeps metadata in a hash map whose order changes from process to process,
     so all of ours goes under one key as sorted JSON.
     """
-    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    arrays = {k: np.require(v, requirements="C") for k, v in tensors.items()}  # keeps 0-d shapes
     packed = {_METADATA_KEY: json.dumps(metadata, sort_keys=True)}
     with atomic_path(path) as tmp:
         save_file(arrays, str(tmp), metadata=packed)
 
 
-def load_weights(path: Path | str, model: str) -> tuple[dict[str, np.ndarray], dict]:
-    """Read a safetensors file written for ``model``; refuse anything else before parsing it.
+def load_weights(
+    path: Path | str, model: str | tuple[str, ...]
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Read a safetensors file written for ``model`` (or one of several); refuse anything else.
 
     Pickle-based files are rejected by their first bytes and never handed to a loader that
     could execute them. Truncated or altered headers, another model's file and non-finite
@@ -66,7 +69,9 @@ def load_weights(path: Path | str, model: str) -> tuple[dict[str, np.ndarray], d
         raise ModelFileError(f"{path}: not a complete safetensors file ({size} bytes)")
     try:
         header = json.loads(header_bytes)
-        data_end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+        data_end = max(
+            (v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0
+        )
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, KeyError, TypeError) as exc:
         raise ModelFileError(f"{path}: corrupt safetensors file (header: {exc})") from None
     if 8 + header_len + data_end != size:
@@ -85,15 +90,19 @@ def load_weights(path: Path | str, model: str) -> tuple[dict[str, np.ndarray], d
             f"{path}: carries no model label: not written by this pipeline (or by an older "
             "version); rerun `dvc repro`"
         )
-    if metadata["model"] != model:
-        raise ModelFileError(f"{path}: holds a {metadata['model']!r} model, expected {model!r}")
+    allowed = (model,) if isinstance(model, str) else model
+    if metadata["model"] not in allowed:
+        expected = " or ".join(repr(m) for m in allowed)
+        raise ModelFileError(f"{path}: holds a {metadata['model']!r} model, expected {expected}")
     for name, t in tensors.items():
         if not np.all(np.isfinite(t)):
             raise ModelFileError(f"{path}: tensor {name!r} has non-finite values")
     return tensors, metadata
 
 
-def check_shapes(path: Path | str, tensors: dict[str, np.ndarray], expected: dict[str, tuple]) -> None:
+def check_shapes(
+    path: Path | str, tensors: dict[str, np.ndarray], expected: dict[str, tuple]
+) -> None:
     """Name every missing, unexpected or mis-shaped tensor, as a reader would want it."""
     problems = [f"missing {k}" for k in expected if k not in tensors]
     problems += [f"unexpected {k}" for k in tensors if k not in expected]
@@ -131,15 +140,29 @@ def load_mlp(path: Path | str) -> MLPWeights:
     return MLPWeights(coefs, intercepts, activation)
 
 
-def save_cnn(path: Path | str, model: nn.Module) -> None:
+STUDY_CNN = CNNSpec()
+
+
+def save_cnn(path: Path | str, model: nn.Module, spec: CNNSpec = STUDY_CNN) -> None:
     tensors = {k: v.detach().cpu().contiguous().numpy() for k, v in model.state_dict().items()}
-    save_weights(path, tensors, {"model": "lenet"})
+    save_weights(path, tensors, spec.metadata())
 
 
-def load_cnn(path: Path | str) -> LeNet:
-    """The saved CNN in eval mode (dropout, the only hyper-parameter not in the weights, is off)."""
-    tensors, _ = load_weights(path, "lenet")
-    model = LeNet()
+def load_cnn(path: Path | str) -> nn.Module:
+    """The saved CNN in eval mode, rebuilt from the architecture its file records.
+
+    Dropout, the one hyper-parameter not in the weights, is off in eval mode anyway.
+    """
+    tensors, metadata = load_weights(path, ARCHITECTURES)
+    try:
+        spec = CNNSpec(
+            metadata["model"], int(metadata.get("width", 16)), int(metadata.get("blocks", 1))
+        )
+    except (TypeError, ValueError):
+        raise ModelFileError(
+            f"{path}: bad architecture sizes in its metadata: {metadata}"
+        ) from None
+    model = build_cnn(spec)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     check_shapes(path, tensors, expected)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})

@@ -1,0 +1,275 @@
+"""Benchmark: the study's code path against this repository's stages, same data and machine.
+
+    python benchmarks/run.py            # the study's defaults on all 60,000 images (~25 min here)
+    python benchmarks/run.py --quick    # 10,000 images, MLP 20 iterations, CNN 2 epochs (~2 min)
+    python benchmarks/run.py --max-iter 30 --epochs 3   # all images, capped: per-iteration rates
+
+Each model is trained by both implementations in turn, in fresh processes, alternating
+which goes first in each repeat, so drift in the machine's speed hits both sides. Ours
+are the real stage commands (``python -m fmnist.train_mlp`` ...) in a scratch copy of the
+pipeline. Writes ``benchmarks/results/<mode>.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import torch
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from fmnist.models import LeNet
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+FULL_IMAGES = 60_000
+
+
+def run_measured(cmd: list[str], cwd: Path) -> dict:
+    """Run a command; its wall and CPU seconds and peak RSS (from wait4), and its stdout."""
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"benchmark: {shlex.join(cmd)} failed ({proc.returncode}):\n{text[-3000:]}"
+        )
+    return {"wall_seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_gb": usage.ru_maxrss / 2**20, "stdout": text}  # fmt: skip
+
+
+def fp32_peak_gflops(seconds: float = 3.0) -> float:
+    """What this machine's BLAS reaches on a large fp32 matrix product: the practical peak."""
+    a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
+    a @ b
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        done += 1
+    return done * 2 * 2048**3 / (time.perf_counter() - start) / 1e9
+
+
+def lenet_training_flops_per_image() -> float:
+    """Forward plus backward FLOPs of one training image, counted by PyTorch."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model, x = LeNet(), torch.rand(64, 1, 28, 28)
+    with FlopCounterMode(display=False) as counter:
+        model(x).sum().backward()
+    return counter.get_total_flops() / 64
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())  # fmt: skip
+    return {
+        "cpu": cpu, "logical_cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        **{pkg: version(pkg) for pkg in ("torch", "scikit-learn", "numpy", "dvc")},
+    }  # fmt: skip
+
+
+def scratch_pipeline(where: Path, overrides: dict) -> None:
+    """A copy of params.yaml with ``overrides``, and the fetched and prepared data (untimed)."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    for key, value in overrides.items():
+        section, name = key.split(".")
+        params[section][name] = value
+    params["cnn"]["device"] = "cpu"
+    (where / "params.yaml").write_text(yaml.safe_dump(params))
+    for stage in ("fetch", "prepare"):
+        run_measured([sys.executable, "-m", f"fmnist.{stage}"], where)
+
+
+def ours(stage: str, where: Path) -> dict:
+    result = run_measured([sys.executable, "-m", f"fmnist.{stage}"], where)
+    if stage.startswith("train_"):
+        summary = json.loads((where / "dvclive" / stage / "metrics.json").read_text())
+        result["train_seconds"] = summary["train_seconds"]
+    return result
+
+
+def study(model: str, where: Path, args: list[str]) -> dict:
+    cmd = [
+        sys.executable,
+        str(REPO / "benchmarks" / "study.py"),
+        model,
+        str(where / "data" / "raw"),
+        *args,
+    ]
+    result = run_measured(cmd, where)
+    result.update(json.loads(result["stdout"].strip().splitlines()[-1]))
+    return result
+
+
+def timed_dvc(args: list[str]) -> float | None:
+    """Seconds of a dvc command in the repository itself, when its workspace is up to date."""
+    status = subprocess.run(["dvc", "status", "--json"], cwd=REPO, capture_output=True, text=True)
+    if status.returncode != 0 or json.loads(status.stdout or "{}"):
+        return None
+    return run_measured(["dvc", *args], REPO)["wall_seconds"]
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def summarize(
+    runs: dict[str, list[dict]], epochs: int, images: int, peak: float, flops: float
+) -> dict:
+    rows = {}
+    for name in ("mlp", "cnn"):
+        s, o = runs[f"study_{name}"], runs[f"ours_{name}"]
+        rows[name] = {
+            side: {
+                k: median(r, k)
+                for k in ("wall_seconds", "cpu_seconds", "peak_rss_gb", "train_seconds")
+            }
+            for side, r in (("study", s), ("ours", o))
+        }
+        rows[name]["study"]["test_accuracy"] = median(s, "test_accuracy")
+        rows[name]["ours"]["test_accuracy"] = median(o, "test_accuracy")
+        rows[name]["train_ratio"] = (
+            rows[name]["study"]["train_seconds"] / rows[name]["ours"]["train_seconds"]
+        )
+    cnn = rows["cnn"]
+    for side in ("study", "ours"):
+        per_epoch = cnn[side]["train_seconds"] / epochs
+        cnn[side]["seconds_per_epoch"] = per_epoch
+        cnn[side]["fraction_of_fp32_peak"] = flops * images / per_epoch / (peak * 1e9)
+    evaluate = {
+        k: median(runs["ours_evaluate"], k) for k in ("wall_seconds", "cpu_seconds", "peak_rss_gb")
+    }
+    study_total = sum(rows[m]["study"]["wall_seconds"] for m in ("mlp", "cnn"))
+    ours_total = (
+        sum(rows[m]["ours"]["wall_seconds"] for m in ("mlp", "cnn")) + evaluate["wall_seconds"]
+    )
+    return {"models": rows, "ours_evaluate": evaluate,
+            "pipeline_after_prepare": {"study_seconds": study_total, "ours_seconds": ours_total,
+                                       "ratio": study_total / ours_total}}  # fmt: skip
+
+
+def render(result: dict) -> str:
+    s = result["summary"]
+    lines = [
+        f"# Benchmark: {result['mode']}", "",
+        f"`{result['command']}` on {result['date']}",
+        "", f"Machine: {result['machine']['cpu']}, {result['machine']['logical_cpus']} logical CPUs, "
+        f"{result['machine']['torch_threads']} torch threads; measured fp32 matmul peak "
+        f"{result['fp32_peak_gflops']:.0f} GFLOP/s. " + ", ".join(
+            f"{k} {v}" for k, v in result["machine"].items() if k not in ("cpu", "logical_cpus", "torch_threads")),
+        f"Workload: {result['workload']}; {result['repeats']} repeat(s), medians shown.", "",
+        "| stage | impl | train s | wall s | CPU s | peak RSS GB | test acc % | study/ours (train) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]  # fmt: skip
+    for name, row in s["models"].items():
+        for side in ("study", "ours"):
+            r = row[side]
+            ratio = f"**{row['train_ratio']:.2f}x**" if side == "ours" else ""
+            lines.append(f"| {name} | {side} | {r['train_seconds']:.1f} | {r['wall_seconds']:.1f} | "
+                         f"{r['cpu_seconds']:.1f} | {r['peak_rss_gb']:.2f} | {100 * r['test_accuracy']:.2f} | {ratio} |")  # fmt: skip
+    e, p = s["ours_evaluate"], s["pipeline_after_prepare"]
+    lines.append(
+        f"| evaluate | ours | | {e['wall_seconds']:.1f} | {e['cpu_seconds']:.1f} | {e['peak_rss_gb']:.2f} | | |"
+    )
+    cnn = s["models"]["cnn"]
+    lines += [
+        "",
+        f"- CNN seconds per epoch: study {cnn['study']['seconds_per_epoch']:.1f}, ours "
+        f"{cnn['ours']['seconds_per_epoch']:.1f}; fraction of the fp32 peak "
+        f"({result['lenet_training_mflop_per_image']:.1f} MFLOP per training image): study "
+        f"{100 * cnn['study']['fraction_of_fp32_peak']:.0f} %, ours {100 * cnn['ours']['fraction_of_fp32_peak']:.0f} %.",
+        f"- Pipeline after `prepare` (MLP + CNN processes; ours also `evaluate`): study {p['study_seconds']:.0f} s, "
+        f"ours {p['ours_seconds']:.0f} s, **{p['ratio']:.2f}x**.",
+    ]  # fmt: skip
+    for name, secs in result["dvc"].items():
+        lines.append(f"- `dvc {name}` in the repository: "
+                     + ("skipped (workspace not up to date)" if secs is None else f"{secs:.2f} s"))  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--quick", action="store_true", help="a slice and a few epochs, for trying changes"
+    )
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--max-iter", type=int, help="cap the MLP's iterations (both sides)")
+    ap.add_argument("--epochs", type=int, help="cap the CNN's epochs (both sides)")
+    args = ap.parse_args()
+    images, max_iter, epochs = (10_000, 20, 2) if args.quick else (FULL_IMAGES, 200, 15)
+    max_iter, epochs = args.max_iter or max_iter, args.epochs or epochs
+    overrides = {"prepare.train_size": 0 if images == FULL_IMAGES else images, "mlp.max_iter": max_iter,
+                 "cnn.epochs": epochs}  # fmt: skip
+    console = Console()
+    peak = fp32_peak_gflops()
+    runs: dict[str, list[dict]] = {
+        k: [] for k in ("study_mlp", "ours_mlp", "study_cnn", "ours_cnn", "ours_evaluate")
+    }
+    study_args = ["--train-size", str(images), "--max-iter", str(max_iter), "--epochs", str(epochs)]
+    with tempfile.TemporaryDirectory(prefix="fmnist-bench-") as tmp:
+        where = Path(tmp)
+        scratch_pipeline(where, overrides)
+        for rep in range(args.repeats):
+            for model, stage in (("mlp", "train_mlp"), ("cnn", "train_cnn")):
+                sides = [
+                    ("study", lambda m=model: study(m, where, study_args)),
+                    ("ours", lambda s=stage: ours(s, where)),
+                ]
+                for side, fn in sides if rep % 2 == 0 else sides[::-1]:
+                    console.print(f"repeat {rep + 1}/{args.repeats}: {side} {model} ...")
+                    runs[f"{side}_{model}"].append(fn())
+            runs["ours_evaluate"].append(ours("evaluate", where))
+            metrics = json.loads((where / "metrics" / "metrics.json").read_text())
+            for model in ("mlp", "cnn"):
+                runs[f"ours_{model}"][-1]["test_accuracy"] = metrics[model]["accuracy"]
+    result = {
+        "mode": "quick" if args.quick else ("full" if (max_iter, epochs) == (200, 15) else "capped"),
+        "command": shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(), "fp32_peak_gflops": peak,
+        "lenet_training_mflop_per_image": lenet_training_flops_per_image() / 1e6,
+        "workload": f"{images} training images, MLP max_iter {max_iter}, CNN {epochs} epochs, 10,000 test images",
+        "repeats": args.repeats,
+        "runs": {k: [{m: v for m, v in r.items() if m != "stdout"} for r in rs] for k, rs in runs.items()},
+        "dvc": {"status": timed_dvc(["status"]), "repro (no-op)": timed_dvc(["repro"])},
+    }  # fmt: skip
+    result["summary"] = summarize(
+        runs, epochs, images, peak, result["lenet_training_mflop_per_image"] * 1e6
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{result['mode']}.json").write_text(json.dumps(result, indent=2) + "\n")
+    markdown = render(result)
+    (RESULTS / f"{result['mode']}.md").write_text(markdown)
+    table = Table(title=f"study vs ours ({result['mode']})")
+    for col in ("stage", "study train s", "ours train s", "ratio", "study acc %", "ours acc %"):
+        table.add_column(col)
+    for name, row in result["summary"]["models"].items():
+        table.add_row(name, f"{row['study']['train_seconds']:.1f}", f"{row['ours']['train_seconds']:.1f}",
+                      f"{row['train_ratio']:.2f}x", f"{100 * row['study']['test_accuracy']:.2f}",
+                      f"{100 * row['ours']['test_accuracy']:.2f}")  # fmt: skip
+    console.print(table)
+    console.print(markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""The CNN architectures and training-recipe switches, and the MLP's sklearn options."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from sklearn.neural_network import MLPClassifier
+
+from fmnist import train_cnn, train_mlp
+from fmnist.augment import augment, random_erase, random_hflip, random_translate
+from fmnist.data import Split
+from fmnist.models import CNNSpec, build_cnn
+from fmnist.params import ARCHITECTURES
+from fmnist.weights import load_cnn, save_cnn
+
+from conftest import small_params
+
+CPU = torch.device("cpu")
+
+
+def images(n: int = 8, seed: int = 0) -> torch.Tensor:
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+
+
+def tiny_split(n: int = 256, seed: int = 0) -> Split:
+    rng = np.random.default_rng(seed)
+    return Split(rng.random((n, 28, 28), dtype=np.float32), rng.integers(0, 10, n))
+
+
+EMPTY = Split(np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64))
+
+
+# ----------------------------------------------------------------------------- architectures
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_each_architecture_maps_images_to_ten_logits_and_takes_a_training_step(arch):
+    model = build_cnn(CNNSpec(arch, width=8, blocks=1))
+    before = [p.detach().clone() for p in model.parameters()]
+    logits = model(images())
+    assert logits.shape == (8, 10)
+    torch.nn.functional.cross_entropy(logits, torch.arange(8)).backward()
+    torch.optim.Adam(model.parameters(), lr=1e-2).step()
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("spec", [CNNSpec("lenet"), CNNSpec("lenet_bn"), CNNSpec("resnet", 8, 2)])
+def test_each_architecture_reloads_from_its_file_with_the_same_outputs(tmp_path, spec):
+    model = build_cnn(spec)
+    model(images(16))  # move BatchNorm's running statistics off their initial values
+    model.eval()
+    save_cnn(tmp_path / "cnn.safetensors", model, spec)
+    again = load_cnn(tmp_path / "cnn.safetensors")
+    assert type(again) is type(model)
+    torch.testing.assert_close(again(images()), model(images()), rtol=0, atol=0)
+
+
+def test_the_default_lenet_has_exactly_the_study_layers():
+    names = {k: tuple(v.shape) for k, v in build_cnn(CNNSpec()).state_dict().items()}
+    assert names == {
+        "conv1.weight": (32, 1, 5, 5), "conv1.bias": (32,), "conv2.weight": (64, 32, 5, 5), "conv2.bias": (64,),
+        "fc1.weight": (256, 1600), "fc1.bias": (256,), "fc2.weight": (128, 256), "fc2.bias": (128,),
+        "fc3.weight": (10, 128), "fc3.bias": (10,),
+    }  # fmt: skip
+
+
+def test_resnet_depth_and_width_follow_its_params():
+    small, deep = build_cnn(CNNSpec("resnet", 16, 1)), build_cnn(CNNSpec("resnet", 16, 3))
+    convs = [sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) for m in net.modules())
+             for net in (small, deep)]  # fmt: skip
+    assert convs == [1 + 6, 1 + 18]  # stem + 2 per block: ResNet-8 and ResNet-20
+    assert deep.fc.in_features == 64
+    assert sum(p.numel() for p in deep.parameters()) < 1_000_000
+
+
+# ----------------------------------------------------------------------------- augmentation
+
+
+def test_translation_shifts_content_and_fills_with_background():
+    x = torch.zeros(200, 1, 28, 28)
+    x[:, 0, 10:18, 10:18] = 1.0
+    out = random_translate(x, 3, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    assert torch.all(out.sum((1, 2, 3)) == 64)  # the square never leaves the frame
+    rows = out[:, 0].amax(2).argmax(1) - 10  # first lit row, relative to the original
+    assert set(rows.tolist()) == set(range(-3, 4))
+    assert torch.equal(random_translate(x[:1], 0, torch.Generator()), x[:1])
+
+
+def test_flip_mirrors_about_half_of_the_images_and_leaves_the_rest():
+    x = images(1000)
+    out = random_hflip(x, torch.Generator().manual_seed(0))
+    flipped = (out != x).flatten(1).any(1)
+    assert torch.equal(out[flipped], x[flipped].flip(3)) and torch.equal(out[~flipped], x[~flipped])
+    assert 400 < flipped.sum() < 600
+
+
+def test_erasing_blanks_one_rectangle_within_the_area_range_at_the_given_rate():
+    x = torch.ones(2000, 1, 28, 28)
+    out = random_erase(x, 0.5, torch.Generator().manual_seed(0))
+    erased = (out == 0).flatten(1).sum(1).float()
+    hit = erased > 0
+    assert 900 < hit.sum() < 1100
+    frac = erased[hit] / 784
+    assert frac.min() >= 0.01 and frac.max() <= 0.4  # (0.02, 0.33) of the area, after rounding
+    for img in out[hit][:50, 0] == 0:  # a solid rectangle: its bounding box is all zeros
+        r, c = img.any(1).nonzero(), img.any(0).nonzero()
+        assert img[r.min() : r.max() + 1, c.min() : c.max() + 1].all()
+    assert torch.equal(random_erase(x, 0.0, torch.Generator()), x)
+
+
+def test_augmentation_is_reproducible_from_the_generator_seed():
+    a = augment(images(64), torch.Generator().manual_seed(5), 2, True, 0.5)
+    b = augment(images(64), torch.Generator().manual_seed(5), 2, True, 0.5)
+    c = augment(images(64), torch.Generator().manual_seed(6), 2, True, 0.5)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+# ----------------------------------------------------------------------------- recipe
+
+
+def recipe(**changes):
+    return dataclasses.replace(small_params().cnn, **{"epochs": 2, "batch_size": 64, **changes})
+
+
+SWITCHES = {
+    "lenet_bn": {"arch": "lenet_bn"},
+    "resnet": {"arch": "resnet", "width": 8},
+    "onecycle": {"schedule": "onecycle"},
+    "cosine": {"schedule": "cosine"},
+    "weight_decay": {"weight_decay": 0.05},
+    "label_smoothing": {"label_smoothing": 0.1},
+    "crop_padding": {"crop_padding": 2},
+    "hflip": {"hflip": True},
+    "random_erasing": {"random_erasing": 0.5},
+    "ema": {"ema": 0.9},
+}
+
+
+@pytest.mark.parametrize("name", SWITCHES)
+def test_each_switch_trains_changes_the_result_and_reproduces(name):
+    def weights(p):
+        model, _ = train_cnn.train_cnn(tiny_split(), EMPTY, p, 0, CPU)
+        return torch.cat([t.flatten().float() for t in model.state_dict().values()])
+
+    default, switched = weights(recipe()), weights(recipe(**SWITCHES[name]))
+    if default.shape == switched.shape:
+        assert not torch.equal(default, switched), f"{name} had no effect"
+    assert torch.equal(switched, weights(recipe(**SWITCHES[name])))
+
+
+@pytest.mark.parametrize("schedule, peak_at", [("onecycle", 0.3), ("cosine", 0.0)])
+def test_schedules_peak_at_the_configured_lr_and_end_near_zero(schedule, peak_at):
+    p = recipe(schedule=schedule, lr=0.01, epochs=10)
+    run = train_cnn.start_run(p, 0, CPU, steps_per_epoch=10)
+    lrs = []
+    for _ in range(100):
+        lrs.append(run.opt.param_groups[0]["lr"])
+        run.opt.step()
+        run.schedule.step()
+    assert max(lrs) == pytest.approx(0.01)
+    assert np.argmax(lrs) == pytest.approx(peak_at * 100, abs=1)
+    assert lrs[-1] < 1e-4
+
+
+def test_weight_decay_spares_biases_and_batchnorm():
+    run = train_cnn.start_run(recipe(arch="lenet_bn", weight_decay=0.1), 0, CPU, steps_per_epoch=1)
+    decayed, spared = run.opt.param_groups
+    assert decayed["weight_decay"] == 0.1 and all(p.ndim > 1 for p in decayed["params"])
+    assert spared["weight_decay"] == 0.0 and all(p.ndim == 1 for p in spared["params"])
+
+
+def test_ema_saves_the_averaged_weights_not_the_last_ones():
+    p = recipe(ema=0.5, batch_size=16)
+    run = train_cnn.start_run(p, 0, CPU, steps_per_epoch=4)
+    x, y = images(64), torch.randint(0, 10, (64,))
+    train_cnn.train_epoch(
+        run, p, x, y, torch.arange(64)
+    )  # the first of 4 steps copies, the others average
+    assert run.final_model is run.ema.module
+    assert not torch.equal(run.ema.module.fc3.weight, run.model.fc3.weight)
+
+
+def test_flip_tta_averages_the_logits_of_each_image_and_its_mirror():
+    model = build_cnn(CNNSpec()).eval()
+    x = images(10)
+    with torch.no_grad():
+        expected = (model(x) + model(x.flip(3))) / 2
+    torch.testing.assert_close(train_cnn.predict_logits(model, x, 4, tta_flip=True), expected)
+
+
+# ----------------------------------------------------------------------------- MLP
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_reporting_mlp_fits_exactly_as_sklearns_and_reports_every_iteration():
+    split = tiny_split(300)
+    p = dataclasses.replace(small_params().mlp, max_iter=4, hidden_layer_sizes=(16,))
+    seen = []
+    ours, _ = train_mlp.fit_mlp(
+        split.x, split.y, p, 0, on_iteration=lambda clf: seen.append(clf.loss_curve_[-1])
+    )
+    plain = MLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=4, random_state=0, batch_size=200, alpha=1e-4
+    )
+    plain.fit(train_mlp.flatten(split.x), split.y)
+    assert seen == ours.loss_curve_ and len(seen) == 4
+    for a, b in zip(ours.coefs_, plain.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_mlp_early_stopping_uses_sklearns_validation_and_keeps_its_scores():
+    split = tiny_split(300)
+    p = dataclasses.replace(small_params().mlp, max_iter=5, hidden_layer_sizes=(16,), early_stopping=True,
+                            validation_fraction=0.2)  # fmt: skip
+    scores = []
+    clf, _ = train_mlp.fit_mlp(
+        split.x, split.y, p, 0, on_iteration=lambda c: scores.append(c.validation_scores_[-1])
+    )
+    assert scores == clf.validation_scores_ and len(scores) == clf.n_iter_
