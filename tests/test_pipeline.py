@@ -57,7 +57,9 @@ def test_plots_show_renders_every_declared_plot(reproduced):
     repo, _ = reproduced
     run(repo, "dvc", "plots", "show", "-o", "dvc_plots")
     html = (repo / "dvc_plots" / "index.html").read_text()
-    for title in ("Training loss", "Confusion matrix, MLP", "Confusion matrix, CNN", "Per-class accuracy, CNN"):
+    titles = ("Training loss", "Validation accuracy", "Confusion matrix, MLP", "Confusion matrix, CNN",
+              "Per-class accuracy (recall), MLP vs CNN")  # fmt: skip
+    for title in titles:
         assert title in html, title
     assert "confusion_difference.png" in html
 
