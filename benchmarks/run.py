@@ -92,7 +92,6 @@ def scratch_pipeline(where: Path, overrides: dict) -> None:
     for key, value in overrides.items():
         section, name = key.split(".")
         params[section][name] = value
-    params["cnn"]["device"] = "cpu"
     (where / "params.yaml").write_text(yaml.safe_dump(params))
     for stage in ("fetch", "prepare"):
         run_measured([sys.executable, "-m", f"fmnist.{stage}"], where)
@@ -215,11 +214,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--max-iter", type=int, help="cap the MLP's iterations (both sides)")
     ap.add_argument("--epochs", type=int, help="cap the CNN's epochs (both sides)")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
+                    help="our CNN's device (the study's code ran on the CPU); default cpu")  # fmt: skip
     args = ap.parse_args()
     images, max_iter, epochs = (10_000, 20, 2) if args.quick else (FULL_IMAGES, 200, 15)
     max_iter, epochs = args.max_iter or max_iter, args.epochs or epochs
     overrides = {"prepare.train_size": 0 if images == FULL_IMAGES else images, "mlp.max_iter": max_iter,
-                 "cnn.epochs": epochs}  # fmt: skip
+                 "cnn.epochs": epochs, "cnn.device": args.device}  # fmt: skip
     console = Console()
     peak = fp32_peak_gflops()
     runs: dict[str, list[dict]] = {
@@ -246,7 +247,8 @@ def main() -> None:
         "mode": "quick" if args.quick else ("full" if (max_iter, epochs) == (200, 15) else "capped"),
         "command": shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]),
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": machine(), "fp32_peak_gflops": peak,
+        "machine": machine() | {"cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
+        "our_cnn_device": args.device, "fp32_peak_gflops": peak,
         "lenet_training_mflop_per_image": lenet_training_flops_per_image() / 1e6,
         "workload": f"{images} training images, MLP max_iter {max_iter}, CNN {epochs} epochs, 10,000 test images",
         "repeats": args.repeats,

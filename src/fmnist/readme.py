@@ -15,7 +15,8 @@ from fmnist.plots import STUDY_ACCURACY
 from fmnist.report import significance_sentence
 
 README = Path("README.md")
-SEED_SWEEP = Path("reports/seed_sweep.md")  # written by fmnist-summary
+# Blocks copied from reports that fmnist-summary writes, when they exist.
+REPORT_BLOCKS = {"seeds": Path("reports/seed_sweep.md"), "recipes": Path("reports/recipes.md")}
 
 
 def markers(block: str) -> tuple[str, str]:
@@ -59,11 +60,11 @@ def render(readme: str, table: str, block: str = "results") -> str:
 
 
 def render_all(readme: str, root: Path = Path(".")) -> str:
-    """Every generated block: the results table, and the seed sweep summary when there is one."""
+    """Every generated block: the results table, and each summary report that exists."""
     readme = render(readme, current_table(root))
-    sweep = root / SEED_SWEEP
-    if sweep.exists():
-        readme = render(readme, sweep.read_text().rstrip("\n"), "seeds")
+    for block, path in REPORT_BLOCKS.items():
+        if (root / path).exists():
+            readme = render(readme, (root / path).read_text().rstrip("\n"), block)
     return readme
 
 
@@ -74,7 +75,7 @@ def current_table(root: Path = Path(".")) -> str:
 
 def main() -> None:
     write_text(README, render_all(README.read_text()))
-    print(f"{README}: generated blocks rewritten from metrics/ and {SEED_SWEEP}")
+    print(f"{README}: generated blocks rewritten from metrics/ and reports/")
 
 
 if __name__ == "__main__":

@@ -149,7 +149,10 @@ def by_recipe(rows: list[dict], keys: list[str]) -> list[dict]:
 def recipe_markdown(table: list[dict]) -> str:
     def cell(entry, metric, scale, digits):
         s = entry.get(metric)
-        return f"{scale * s['mean']:.{digits}f} ± {scale * s['std']:.{digits}f}" if s else ""
+        if not s:
+            return ""
+        mean = f"{scale * s['mean']:.{digits}f}"
+        return mean if entry["runs"] == 1 else f"{mean} ± {scale * s['std']:.{digits}f}"  # no spread of one run
 
     lines = ["| step | adds | seeds | CNN test accuracy % | CNN train s | MLP test accuracy % |",
              "|---:|---|---|---:|---:|---:|"]  # fmt: skip

@@ -1,6 +1,6 @@
 """Where the time goes: PyTorch's profiler on the CNN's training steps, cProfile on the MLP.
 
-    python benchmarks/profile.py     # writes benchmarks/results/profile.txt (about a minute)
+    python benchmarks/where_time_goes.py     # writes benchmarks/results/profile.txt (about a minute)
 
 Profiles this repository's code path (the functions the stages call) on random images of
 the real shape, since the cost does not depend on pixel values.
