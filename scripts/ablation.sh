@@ -31,6 +31,7 @@ if [[ "${1:-}" != "--table" ]]; then
     dvc exp run --queue $cumulative -S "$seeds"
   done
   dvc queue start -j 1 > .dvc/tmp/ablation-queue.log 2>&1
-  while dvc queue status | grep -qE 'Queued|Running'; do sleep 60; done
+  # grep without -q reads all of its input: an early exit would fail the pipe under pipefail
+  while dvc queue status | grep -E 'Queued|Running' > /dev/null; do sleep 60; done
 fi
 fmnist-summary --by-recipe --out reports/ablation

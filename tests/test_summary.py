@@ -33,7 +33,8 @@ def test_mean_and_sample_standard_deviation():
 
 def test_collect_skips_the_workspace_and_unfinished_runs():
     rows = [row("workspace", 0, 0.89, 0.92) | {"rev": "workspace"}, row("a", 1, 0.88, 0.91),
-            {"Experiment": "queued", "rev": "q", "seed": 2}]  # fmt: skip
+            {"Experiment": "queued", "rev": "q", "seed": 2},
+            row("running", 3, 0.89, 0.92) | {"State": "Running"}]  # fmt: skip
     assert [r["Experiment"] for r in collect(rows, None)] == ["a"]
     assert collect(rows, ["zzz"]) == []
 

@@ -48,8 +48,8 @@ def collect(rows: list[dict], names: list[str] | None) -> list[dict]:
         name = row.get("Experiment") or row.get("rev")
         if row.get("rev") == "workspace" or (names and name not in names):
             continue
-        if _value(row, "mlp.accuracy") is None:  # failed or still queued
-            continue
+        if row.get("State") not in (None, "Success") or _value(row, "mlp.accuracy") is None:
+            continue  # queued, running (its metrics are still the baseline's) or failed
         picked.append(row)
     return picked
 
