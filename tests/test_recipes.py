@@ -196,20 +196,54 @@ def test_flip_tta_averages_the_logits_of_each_image_and_its_mirror():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_the_reporting_mlp_fits_exactly_as_sklearns_and_reports_every_iteration():
+def test_the_mlp_reports_every_iteration_without_changing_the_fit():
     split = tiny_split(300)
     p = dataclasses.replace(small_params().mlp, max_iter=4, hidden_layer_sizes=(16,))
     seen = []
-    ours, _ = train_mlp.fit_mlp(
+    reported, _ = train_mlp.fit_mlp(
         split.x, split.y, p, 0, on_iteration=lambda clf: seen.append(clf.loss_curve_[-1])
     )
+    silent, _ = train_mlp.fit_mlp(split.x, split.y, p, 0)
+    assert seen == reported.loss_curve_ and len(seen) == 4
+    for a, b in zip(reported.coefs_, silent.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_float32_adam_takes_sklearns_steps_with_every_operand_in_float32():
+    rng = np.random.default_rng(0)
+    shapes = [(64, 32), (32,)]
+    params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    expected = [p.copy() for p in params]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    adam = train_mlp.Float32Adam(params, 1e-3)
+    f32 = np.float32
+    for t in range(1, 4):
+        grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        adam.update_params(params, grads)
+        rate = 1e-3 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)  # sklearn's bias-corrected rate
+        for i, g in enumerate(grads):
+            m[i] = f32(0.9) * m[i] + f32(1 - 0.9) * g
+            v[i] = f32(0.999) * v[i] + f32(1 - 0.999) * g**2
+            expected[i] += f32(-rate) * m[i] / (np.sqrt(v[i]) + f32(1e-8))
+    for got, want in zip(params, expected, strict=True):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_mlp_fits_with_float32_adam_and_follows_sklearns_fit_to_rounding():
+    split = tiny_split(300)
+    p = dataclasses.replace(small_params().mlp, max_iter=4, hidden_layer_sizes=(16,))
+    ours, _ = train_mlp.fit_mlp(split.x, split.y, p, 0)
     plain = MLPClassifier(
         hidden_layer_sizes=(16,), max_iter=4, random_state=0, batch_size=200, alpha=1e-4
-    )
-    plain.fit(train_mlp.flatten(split.x), split.y)
-    assert seen == ours.loss_curve_ and len(seen) == 4
+    ).fit(train_mlp.flatten(split.x), split.y)
+    assert type(ours._optimizer) is train_mlp.Float32Adam
+    assert type(plain._optimizer) is not train_mlp.Float32Adam
+    np.testing.assert_allclose(ours.loss_curve_, plain.loss_curve_, rtol=1e-5)
     for a, b in zip(ours.coefs_, plain.coefs_, strict=True):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_mlp_early_stopping_uses_sklearns_validation_and_keeps_its_scores():

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from fmnist.params import CNNParams
-from fmnist.weights import load_weights, save_weights
+from fmnist.weights import load_weights, save_weights, state_arrays
 
 CHECKPOINT_DIR = Path(".cache/checkpoints")
 KIND = "train_cnn-checkpoint"
@@ -36,18 +36,14 @@ def checkpoint_path(p: CNNParams, seed: int, data_file: Path) -> Path:
     return CHECKPOINT_DIR / f"train_cnn-{key.hexdigest()[:16]}.safetensors"
 
 
-def _state_tensors(prefix: str, state: dict) -> dict[str, np.ndarray]:
-    return {f"{prefix}.{k}": v.detach().cpu().contiguous().numpy() for k, v in state.items()}
-
-
 def save_checkpoint(path: Path, run, history: list[dict]) -> None:
     """Save a ``train_cnn.TrainingRun`` after an epoch, with the per-epoch log so far."""
-    tensors = _state_tensors("model", run.model.state_dict())
+    tensors = state_arrays(run.model.state_dict(), "model.")
     if run.ema is not None:
-        tensors.update(_state_tensors("ema", run.ema.state_dict()))
+        tensors.update(state_arrays(run.ema.state_dict(), "ema."))
     opt_state = run.opt.state_dict()
     for index, state in opt_state["state"].items():
-        tensors.update(_state_tensors(f"opt.{index}", state))
+        tensors.update(state_arrays(state, f"opt.{index}."))
     tensors["rng.torch"] = torch.get_rng_state().numpy()
     tensors["rng.order"] = run.order_rng.get_state().numpy()
     tensors["rng.augment"] = run.augment_rng.get_state().numpy()

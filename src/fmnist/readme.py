@@ -16,7 +16,11 @@ from fmnist.report import significance_sentence
 
 README = Path("README.md")
 # Blocks copied from reports that fmnist-summary writes, when they exist.
-REPORT_BLOCKS = {"seeds": Path("reports/seed_sweep.md"), "recipes": Path("reports/recipes.md")}
+REPORT_BLOCKS = {
+    "seeds": Path("reports/seed_sweep.md"),
+    "recipes": Path("reports/recipes.md"),
+    "ablation": Path("reports/ablation.md"),
+}
 
 
 def markers(block: str) -> tuple[str, str]:

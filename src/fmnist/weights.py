@@ -143,9 +143,13 @@ def load_mlp(path: Path | str) -> MLPWeights:
 STUDY_CNN = CNNSpec()
 
 
+def state_arrays(state: dict, prefix: str = "") -> dict[str, np.ndarray]:
+    """A torch state dict as the NumPy arrays a safetensors file holds, names prefixed."""
+    return {prefix + k: v.detach().cpu().contiguous().numpy() for k, v in state.items()}
+
+
 def save_cnn(path: Path | str, model: nn.Module, spec: CNNSpec = STUDY_CNN) -> None:
-    tensors = {k: v.detach().cpu().contiguous().numpy() for k, v in model.state_dict().items()}
-    save_weights(path, tensors, spec.metadata())
+    save_weights(path, state_arrays(model.state_dict()), spec.metadata())
 
 
 def load_cnn(path: Path | str) -> nn.Module:
@@ -155,9 +159,8 @@ def load_cnn(path: Path | str) -> nn.Module:
     """
     tensors, metadata = load_weights(path, ARCHITECTURES)
     try:
-        spec = CNNSpec(
-            metadata["model"], int(metadata.get("width", 16)), int(metadata.get("blocks", 1))
-        )
+        sizes = {k: int(metadata[k]) for k in ("width", "blocks") if k in metadata}
+        spec = CNNSpec(metadata["model"], **sizes)
     except (TypeError, ValueError):
         raise ModelFileError(
             f"{path}: bad architecture sizes in its metadata: {metadata}"
