@@ -27,7 +27,7 @@ FULL_RECIPE = {"cnn.arch": "lenet_bn", "cnn.schedule": "onecycle", "cnn.weight_d
 
 def start_training(cwd: Path, recipe: dict | None = None) -> subprocess.Popen:
     (cwd / "params.yaml").write_text(
-        yaml.safe_dump(small_params_dict(**QUICK_CNN, **(recipe or {})))
+        yaml.safe_dump(small_params_dict(**QUICK_CNN | (recipe or {})))
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DVCLIVE_TEST", None)
@@ -60,8 +60,8 @@ def prepared(workdir):
 def test_a_killed_run_leaves_the_previous_model_intact(prepared, sig, code):
     save_cnn(MODEL_FILE, LeNet())
     before = MODEL_FILE.read_bytes()
-    proc = start_training(prepared)
-    wait_for(proc, "epoch   1/3")
+    proc = start_training(prepared, {"cnn.epochs": 1000})  # cannot end before the signal
+    wait_for(proc, "epoch   1/1000")
     proc.send_signal(sig)
     assert proc.wait(timeout=60) == code
     assert MODEL_FILE.read_bytes() == before
