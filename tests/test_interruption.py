@@ -31,8 +31,11 @@ def start_training(cwd: Path, recipe: dict | None = None) -> subprocess.Popen:
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DVCLIVE_TEST", None)
+    # A shell's background job starts with SIGINT ignored, and Python then never turns it
+    # into KeyboardInterrupt: give the child the default, as a terminal would.
     return subprocess.Popen([sys.executable, "-m", "fmnist.train_cnn"], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
 
 
 def wait_for(proc: subprocess.Popen, text: str) -> str:
