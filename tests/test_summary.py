@@ -105,3 +105,8 @@ def test_summary_of_a_queued_seed_sweep(tmp_path, real_raw):
     assert summary["runs"] == 3 and summary["seeds"] == [0, 1, 2]
     assert len(summary["models"]["cnn"]["accuracy"]["values"]) == 3
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+
+    run(repo, "git", "commit", "-q", "--allow-empty", "-m", "a later commit")
+    run(repo, sys.executable, "-m", "fmnist.summarize", "--repo", str(repo), "--out", str(out),
+        "--rev", "HEAD~1", "HEAD")  # fmt: skip
+    assert json.loads(out.with_suffix(".json").read_text())["runs"] == 4  # two baselines, two experiments

@@ -2,6 +2,7 @@
 
     fmnist-summary                       # HEAD and all its experiments
     fmnist-summary --rev 1a2b3c4         # another baseline commit and its experiments
+    fmnist-summary --rev 1a2b3c4 5d6e7f8 # several commits and their experiments
     fmnist-summary --exp exp-a exp-b     # chosen experiments
     fmnist-summary --out reports/seeds   # writes seeds.md, seeds.json and seeds.png
     fmnist-summary --by-recipe --out reports/ablation  # one row per params set, seeds pooled
@@ -165,7 +166,7 @@ def recipe_markdown(table: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="fmnist-summary", description=__doc__.split("\n")[0])
     parser.add_argument("--repo", default=".", help="the DVC repository (default: here)")
-    parser.add_argument("--rev", default=None, help="baseline commit (default: HEAD)")
+    parser.add_argument("--rev", nargs="+", help="baseline commits (default: HEAD)")
     parser.add_argument("--exp", nargs="*", help="experiment names (default: baseline and all)")
     parser.add_argument("--out", default="reports/summary", help="output path without suffix")
     parser.add_argument(
