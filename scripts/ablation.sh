@@ -17,7 +17,7 @@ STEPS=(
   "-S cnn.crop_padding=2 -S cnn.hflip=true"                      # 4: translate and flip
   "-S cnn.random_erasing=0.25"                                   # 5
   "-S cnn.weight_decay=0.05 -S cnn.dropout=0.25"                 # 6: AdamW, less dropout
-  "-S cnn.epochs=42"                                             # 7: a longer schedule (the best set's)
+  "-S cnn.epochs=42"                                             # 7: a longer schedule (the 42-epoch set)
   "-S evaluate.tta_flip=true"                                    # 8: flip test-time augmentation
 )
 
