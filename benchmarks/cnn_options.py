@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from fmnist.cli import keep_freed_memory
+from fmnist.allocator import keep_freed_memory
+from fmnist.cnn_training import start_run, train_epoch
 from fmnist.params import load_params
-from fmnist.train_cnn import start_run, train_epoch
 
 OUT = Path(__file__).resolve().parent / "results" / "cnn_options.md"
 FULL_EPOCH = 60_000

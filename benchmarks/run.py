@@ -6,7 +6,7 @@
 
 Each model is trained by both implementations in turn, in fresh processes, alternating
 which goes first in each repeat, so drift in the machine's speed hits both sides. Ours
-are the real stage commands (``python -m fmnist.train_mlp`` ...) in a scratch copy of the
+are the real stage commands (``python -m fmnist.stages.train_mlp`` ...) in a scratch copy of the
 pipeline. Writes ``benchmarks/results/<mode>.{json,md}``.
 """
 
@@ -30,7 +30,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from fmnist.models import LeNet
+from fmnist.networks import LeNet
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -94,11 +94,11 @@ def scratch_pipeline(where: Path, overrides: dict) -> None:
         params[section][name] = value
     (where / "params.yaml").write_text(yaml.safe_dump(params))
     for stage in ("fetch", "prepare"):
-        run_measured([sys.executable, "-m", f"fmnist.{stage}"], where)
+        run_measured([sys.executable, "-m", f"fmnist.stages.{stage}"], where)
 
 
 def ours(stage: str, where: Path) -> dict:
-    result = run_measured([sys.executable, "-m", f"fmnist.{stage}"], where)
+    result = run_measured([sys.executable, "-m", f"fmnist.stages.{stage}"], where)
     if stage.startswith("train_"):
         summary = json.loads((where / "dvclive" / stage / "metrics.json").read_text())
         result["train_seconds"] = summary["train_seconds"]

@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from sklearn.neural_network import MLPClassifier
 from torch.utils.data import DataLoader, TensorDataset
 
-from fmnist.data import load_raw
-from fmnist.models import LeNet
+from fmnist.idx import load_raw
+from fmnist.networks import LeNet
 
 
 def load(raw_dir: str, train_size: int):

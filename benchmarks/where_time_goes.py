@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from fmnist.cli import keep_freed_memory
-from fmnist.data import Split
+from fmnist.allocator import keep_freed_memory
+from fmnist.cnn_training import start_run, train_epoch
 from fmnist.params import load_params
-from fmnist.train_cnn import start_run, train_epoch
-from fmnist.train_mlp import fit_mlp
+from fmnist.prepared import Split
+from fmnist.sklearn_mlp import fit_mlp
 
 OUT = Path(__file__).resolve().parent / "results" / "profile.txt"
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from fmnist.data import IDX_UBYTE_IMAGES, IDX_UBYTE_LABELS, RAW_FILES
+from fmnist.idx import IDX_UBYTE_IMAGES, IDX_UBYTE_LABELS, RAW_FILES
 from fmnist.params import Params, parse_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,6 +72,45 @@ def small_params_dict(**overrides) -> dict:
 
 def small_params(**overrides) -> Params:
     return parse_params(small_params_dict(**overrides))
+
+
+# Dummy credentials for the local S3 server, passed in the environment: never in git.
+S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+          "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on 127.0.0.1; yields (endpoint URL, a function that makes a bucket)."""
+    moto_server = pytest.importorskip("moto.server", reason="the test extras (moto) are not installed")
+    boto3 = pytest.importorskip("boto3")
+    pytest.importorskip("dvc_s3", reason="dvc-s3 is not installed")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    client = boto3.client("s3", endpoint_url=url, region_name=S3_ENV["AWS_DEFAULT_REGION"],
+                          aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"])  # fmt: skip
+    yield url, client
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def reproduced_template(tmp_path_factory, real_raw) -> tuple[Path, str]:
+    """A throwaway repository of this pipeline (small slice) after `dvc repro`, committed, and
+    what the repro printed. Tests take copies (dvcrepo.copy_repo): the pipeline runs once."""
+    from dvcrepo import make_repo, run
+
+    repo = make_repo(tmp_path_factory.mktemp("template"), real_raw)
+    output = run(repo, "dvc", "repro").stdout
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "repro")
+    return repo, output
 
 
 @pytest.fixture

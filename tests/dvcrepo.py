@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import yaml
 
 from conftest import REPO, load_default_params
 
-STAGES = ("fetch", "prepare", "train_mlp", "train_cnn", "evaluate")
+STAGES = ("fetch", "prepare", "train_mlp", "train_cnn", "evaluate", "export")
 QUICK = {"prepare": {"train_size": 1000, "test_size": 500, "val_fraction": 0.1},
          "mlp": {"max_iter": 3}, "cnn": {"epochs": 1, "batch_size": 100, "device": "cpu"}}  # fmt: skip
 
@@ -33,8 +34,25 @@ def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.Com
     return result
 
 
+def kill_when(cwd: Path, args: list[str], text: str, **env: str) -> None:
+    """Start ``args``, and kill its whole process group (SIGKILL) once it prints ``text``."""
+    proc = subprocess.Popen(args, cwd=cwd, env=dvc_env(cwd, PYTHONUNBUFFERED="1", **env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+    for line in proc.stdout:
+        if text in line:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def stages_run(output: str) -> set[str]:
     return set(re.findall(r"Running stage '(\w+)'", output))
+
+
+def copy_repo(source: Path, dest: Path) -> Path:
+    """A copy of a repository made by make_repo, its git history and DVC cache included."""
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
 
 
 def make_repo(tmp_path: Path, real_raw: Path) -> Path:
@@ -54,6 +72,7 @@ def make_repo(tmp_path: Path, real_raw: Path) -> Path:
     run(repo, "dvc", "init", "-q")
     run(repo, "dvc", "config", "core.analytics", "false")
     shutil.copytree(REPO / ".dvc" / "plots", repo / ".dvc" / "plots")  # our plot templates
+    shutil.copytree(REPO / "reports", repo / "reports")  # the speedrun plot's data
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "pipeline")
     return repo

@@ -11,17 +11,10 @@ import threading
 import numpy as np
 import pytest
 
-from fmnist.data import (
-    IDX_UBYTE_IMAGES,
-    RAW_FILES,
-    acquire,
-    load_raw,
-    parse_idx,
-    read_gz,
-    verify_payload,
-)
 from fmnist.errors import DataError
-from fmnist.fetch import fetch
+from fmnist.idx import IDX_UBYTE_IMAGES, RAW_FILES, load_raw, parse_idx, read_gz, verify_payload
+from fmnist.sources import acquire
+from fmnist.stages.fetch import fetch
 
 from conftest import idx_bytes, write_gz
 
@@ -146,6 +139,17 @@ def test_a_corrupt_source_stops_instead_of_falling_through(tmp_path, real_raw, s
     assert not (tmp_path / "raw").exists()
 
 
+def test_a_truncated_source_file_is_named_by_its_own_path_not_the_temporary_copy(tmp_path, real_raw):
+    source = tmp_path / "source"
+    shutil.copytree(real_raw, source)
+    broken = source / "t10k-labels-idx1-ubyte.gz"
+    broken.write_bytes(broken.read_bytes()[:100])
+    with pytest.raises(DataError) as err:
+        fetch((str(source),), tmp_path / "raw", timeout=5)
+    assert str(err.value).startswith(f"{broken}: not a complete gzip file")
+    assert ".tmp" not in str(err.value)
+
+
 def test_a_failed_fetch_keeps_the_previous_files(tmp_path, real_raw):
     dest = tmp_path / "raw"
     fetch((str(real_raw),), dest, timeout=5)
@@ -186,6 +190,15 @@ def test_a_url_serving_bad_files_is_refused(tmp_path, synthetic_raw, http_server
     for spec in RAW_FILES:
         shutil.copyfile(synthetic_raw / spec.name, root / spec.name)
     with pytest.raises(DataError, match="payload MD5"):
+        fetch((url,), tmp_path / "raw", timeout=10)
+
+
+def test_a_url_serving_a_non_gzip_file_is_named_by_its_url(tmp_path, real_raw, http_server):
+    url, root = http_server
+    for spec in RAW_FILES:
+        shutil.copyfile(real_raw / spec.name, root / spec.name)
+    (root / RAW_FILES[0].name).write_text("<html>not found</html>")
+    with pytest.raises(DataError, match=f"^{url}/{RAW_FILES[0].name}: not a complete gzip file"):
         fetch((url,), tmp_path / "raw", timeout=10)
 
 

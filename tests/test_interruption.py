@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fmnist import prepare
-from fmnist.models import LeNet
-from fmnist.train_cnn import MODEL_FILE
-from fmnist.weights import save_cnn
+from fmnist.networks import LeNet, save_cnn
+from fmnist.paths import CHECKPOINT_DIR, CNN_LIVE, CNN_MODEL
+from fmnist.stages import prepare
 
 from conftest import small_params, small_params_dict
+
+pytestmark = pytest.mark.slow
 
 QUICK_CNN = {"prepare.train_size": 3000, "cnn.epochs": 3, "cnn.batch_size": 64}
 # Every switch that keeps state across epochs: schedule, EMA, the augmentation generator.
@@ -33,7 +34,7 @@ def start_training(cwd: Path, recipe: dict | None = None) -> subprocess.Popen:
     env.pop("DVCLIVE_TEST", None)
     # A shell's background job starts with SIGINT ignored, and Python then never turns it
     # into KeyboardInterrupt: give the child the default, as a terminal would.
-    return subprocess.Popen([sys.executable, "-m", "fmnist.train_cnn"], cwd=cwd, env=env,
+    return subprocess.Popen([sys.executable, "-m", "fmnist.stages.train_cnn"], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
 
@@ -61,14 +62,14 @@ def prepared(workdir):
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGKILL, -signal.SIGKILL)])
 def test_a_killed_run_leaves_the_previous_model_intact(prepared, sig, code):
-    save_cnn(MODEL_FILE, LeNet())
-    before = MODEL_FILE.read_bytes()
+    save_cnn(CNN_MODEL, LeNet())
+    before = CNN_MODEL.read_bytes()
     proc = start_training(prepared, {"cnn.epochs": 1000})  # cannot end before the signal
     wait_for(proc, "epoch   1/1000")
     proc.send_signal(sig)
     assert proc.wait(timeout=60) == code
-    assert MODEL_FILE.read_bytes() == before
-    assert [p.name for p in MODEL_FILE.parent.iterdir()] == [MODEL_FILE.name]  # no temp files
+    assert CNN_MODEL.read_bytes() == before
+    assert [p.name for p in CNN_MODEL.parent.iterdir()] == [CNN_MODEL.name]  # no temp files
 
 
 @pytest.mark.parametrize("recipe", [{}, FULL_RECIPE], ids=["study", "every-switch"])
@@ -79,14 +80,14 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
     wait_for(proc, "epoch   2/3")
     proc.kill()
     proc.wait()
-    assert not MODEL_FILE.exists()
+    assert not CNN_MODEL.exists()
     out = finish(start_training(prepared, recipe))
     assert "resuming after epoch 2" in out
-    assert not any(Path(".cache/checkpoints").iterdir()), "checkpoint kept after success"
+    assert not any(CHECKPOINT_DIR.iterdir()), "checkpoint kept after success"
 
     clean = tmp_path_factory.mktemp("clean")
     (clean / "data").symlink_to(prepared / "data")
     assert "resuming" not in finish(start_training(clean, recipe))
-    assert MODEL_FILE.read_bytes() == (clean / MODEL_FILE).read_bytes()
-    assert (Path("dvclive/train_cnn/plots/metrics/train/loss.tsv").read_text().count("\n")
+    assert CNN_MODEL.read_bytes() == (clean / CNN_MODEL).read_bytes()
+    assert ((CNN_LIVE / "plots/metrics/train/loss.tsv").read_text().count("\n")
             == 1 + 3)  # fmt: skip  # resumed epochs are logged again: the curve is whole

@@ -5,8 +5,9 @@ import shutil
 import numpy as np
 import pytest
 
-from fmnist.data import KERAS_SOURCE, RAW_FILES, acquire, load_raw
-from fmnist.prepare import scale
+from fmnist.idx import RAW_FILES, load_raw
+from fmnist.prepared import scale
+from fmnist.sources import KERAS_SOURCE, acquire
 
 pytestmark = pytest.mark.tf
 keras = pytest.importorskip("keras", reason="the optional tensorflow extra is not installed")

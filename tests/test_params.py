@@ -32,16 +32,24 @@ def test_the_committed_params_reproduce_the_study_defaults():
     "key, value, message",
     [
         ("cnn.epochs", 0, "cnn.epochs: expected an integer >= 1, got 0"),
-        ("cnn.lr", -0.1, "cnn.lr: expected a number > 0.0, got -0.1"),
+        ("cnn.lr", -0.1, "cnn.lr: expected a finite number > 0.0, got -0.1"),
+        ("cnn.lr", float("nan"), "cnn.lr: expected a finite number > 0.0, got nan"),
+        ("cnn.lr", float("inf"), "cnn.lr: expected a finite number > 0.0, got inf"),
+        ("mlp.alpha", float("inf"), "mlp.alpha: expected a finite number >= 0.0, got inf"),
+        ("cnn.weight_decay", float("-inf"), "cnn.weight_decay: expected a finite number >= 0.0, got -inf"),
+        ("data.download_timeout", float("nan"), "data.download_timeout: expected a finite number > 0"),
+        ("cnn.arch", "", "cnn.arch: expected a string, got ''"),
+        ("evaluate.split", "train", "evaluate.split: expected one of 'test', 'val', got 'train'"),
+        ("cnn.optimizer", "lamb", "cnn.optimizer: expected one of 'adam', 'sgd', 'nesterov'"),
         ("cnn.epochs", 2.5, "cnn.epochs: expected an integer >= 1, got 2.5"),
         ("cnn.epochs", True, "cnn.epochs: expected an integer >= 1, got True"),
         ("cnn.epochs", "15", "cnn.epochs: expected an integer >= 1, got '15'"),
-        ("cnn.dropout", 1.5, "cnn.dropout: expected a number in [0.0, 1.0], got 1.5"),
+        ("cnn.dropout", 1.5, "cnn.dropout: expected a finite number in [0.0, 1.0], got 1.5"),
         ("cnn.device", "tpu", "cnn.device: expected one of 'auto', 'cpu', 'cuda', got 'tpu'"),
         ("mlp.activation", "gelu", "mlp.activation: expected one of 'relu', 'tanh'"),
         ("mlp.hidden_layer_sizes", [256, 0], "mlp.hidden_layer_sizes[1]: expected a positive integer"),
         ("mlp.hidden_layer_sizes", 256, "mlp.hidden_layer_sizes: expected a non-empty list"),
-        ("prepare.val_fraction", 0.9, "prepare.val_fraction: expected a number in [0.0, 0.5]"),
+        ("prepare.val_fraction", 0.9, "prepare.val_fraction: expected a finite number in [0.0, 0.5]"),
         ("prepare.train_size", 70000, "prepare.train_size: expected an integer in [0, 60000]"),
         ("data.sources", [], "data.sources: expected a non-empty list"),
         ("seed", -1, "seed: expected an integer in [0, 4294967295], got -1"),
@@ -90,6 +98,15 @@ def test_load_params_names_the_file(tmp_path):
         load_params(path)
     with pytest.raises(ParamsError, match="cannot read"):
         load_params(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize("text", [".nan", ".inf", "-.inf", ".NaN"])
+def test_yaml_nan_and_infinity_written_by_hand_are_refused_with_the_key(tmp_path, text):
+    source = (REPO / "params.yaml").read_text()
+    path = tmp_path / "params.yaml"
+    path.write_text(source.replace("  lr: 0.001", f"  lr: {text}"))
+    with pytest.raises(ParamsError, match=rf"{path}: cnn.lr: expected a finite number > 0.0, got -?(nan|inf)"):
+        load_params(path)
 
 
 def test_integers_are_accepted_where_numbers_are_expected():

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,37 +13,47 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dvcrepo import STAGES, dvc_env, make_repo, run, stages_run
+from dvcrepo import STAGES, copy_repo, kill_when, make_repo, run, stages_run
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def reproduced(tmp_path_factory, real_raw) -> tuple[Path, str]:
-    repo = make_repo(tmp_path_factory.mktemp("e2e"), real_raw)
-    result = run(repo, "dvc", "repro")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "repro")
-    return repo, result.stdout
+def reproduced(tmp_path_factory, reproduced_template) -> tuple[Path, str]:
+    template, output = reproduced_template
+    return copy_repo(template, tmp_path_factory.mktemp("e2e") / "repo"), output
+
+
+def declared_outputs(repo: Path) -> dict[str, list[str]]:
+    """Each stage's outs, metrics and plots, as dvc.yaml names them."""
+    declared = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    return {name: [o if isinstance(o, str) else next(iter(o))
+                   for kind in ("outs", "metrics", "plots") for o in stage.get(kind, [])]
+            for name, stage in declared.items()}  # fmt: skip
 
 
 def test_repro_runs_every_stage_and_writes_every_declared_output(reproduced):
     repo, output = reproduced
     assert stages_run(output) == set(STAGES)
-    declared = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
-    for name, stage in declared.items():
-        for out in stage["outs"]:
-            path = out if isinstance(out, str) else next(iter(out))
+    for name, paths in declared_outputs(repo).items():
+        for path in paths:
             assert (repo / path).exists(), f"{name} did not write {path}"
 
 
-def test_repro_metrics_are_sane_and_shown_by_dvc(reproduced):
+def flat_values(tree) -> list:
+    if isinstance(tree, dict):
+        return [v for value in tree.values() for v in flat_values(value)]
+    return [tree]
+
+
+def test_dvc_metrics_show_lists_the_headline_only(reproduced):
     repo, _ = reproduced
-    shown = json.loads(run(repo, "dvc", "metrics", "show", "--json").stdout)
-    metrics = shown[""]["data"]["metrics/metrics.json"]["data"]
+    shown = json.loads(run(repo, "dvc", "metrics", "show", "--json").stdout)[""]["data"]
+    assert set(shown) == {"metrics/metrics.json", "dvclive/train_mlp/metrics.json", "dvclive/train_cnn/metrics.json"}
+    values = [v for file in shown.values() for v in flat_values(file["data"])]
+    assert len(values) <= 30, values  # with a validation split, the most there are
     for model in ("mlp", "cnn"):
-        assert 0.3 < metrics[model]["accuracy"] <= 1.0
-    assert "metrics/timing.json" in shown[""]["data"]
+        assert 0.3 < shown["metrics/metrics.json"]["data"][model]["accuracy"] <= 1.0
 
 
 def test_a_second_repro_has_nothing_to_do(reproduced):
@@ -57,7 +66,7 @@ def test_plots_show_renders_every_declared_plot(reproduced):
     repo, _ = reproduced
     run(repo, "dvc", "plots", "show", "-o", "dvc_plots")
     html = (repo / "dvc_plots" / "index.html").read_text()
-    titles = ("Training loss", "Validation accuracy", "Confusion matrix, MLP", "Confusion matrix, CNN",
+    titles = ("train/loss.tsv", "val/accuracy.tsv", "Confusion matrix, MLP", "Confusion matrix, CNN",
               "Per-class accuracy (recall), MLP vs CNN")  # fmt: skip
     for title in titles:
         assert title in html, title
@@ -66,7 +75,7 @@ def test_plots_show_renders_every_declared_plot(reproduced):
 
 @pytest.mark.parametrize(
     "change, expected",
-    [("cnn.epochs=2", {"train_cnn", "evaluate"}), ("mlp.alpha=0.001", {"train_mlp", "evaluate"})],
+    [("cnn.epochs=2", {"train_cnn", "evaluate", "export"}), ("mlp.alpha=0.001", {"train_mlp", "evaluate", "export"})],
 )
 def test_an_experiment_reruns_only_the_stages_that_read_the_param(reproduced, change, expected):
     repo, _ = reproduced
@@ -95,13 +104,7 @@ def test_repro_recovers_after_being_killed_mid_training(tmp_path, real_raw):
     params["prepare"]["train_size"] = 3000
     params["cnn"].update(epochs=3, batch_size=64)
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, env=dvc_env(repo, PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
-    for line in proc.stdout:
-        if "epoch   1/3" in line:
-            break
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_when(repo, ["dvc", "repro"], "epoch   1/3")
     assert not (repo / "models/cnn.safetensors").exists()
 
     result = run(repo, "dvc", "repro")
@@ -131,7 +134,7 @@ def render_in_chromium(html: Path) -> str:
 @pytest.mark.parametrize("command", [("plots", "show"), ("plots", "diff", "HEAD")])
 def test_plots_render_offline_with_every_chart(reproduced, command):
     repo, _ = reproduced
-    run(repo, sys.executable, "-m", "fmnist.offline_plots")
+    run(repo, sys.executable, "-m", "fmnist.tools.offline_plots")
     out = repo / f"offline_{command[1]}"
     run(repo, "dvc", *command, "-o", str(out))
     html = (out / "index.html").read_text()
@@ -153,9 +156,61 @@ def test_compare_reports_params_and_metric_deltas_between_two_commits(reproduced
     run(repo, "git", "commit", "-qam", "fewer bootstrap samples")
 
     out = tmp_path / "compare.md"
-    run(repo, sys.executable, "-m", "fmnist.compare", "--base", "HEAD~1", "--head", "HEAD", "--out", str(out))
+    run(repo, sys.executable, "-m", "fmnist.tools.compare", "--base", "HEAD~1", "--head", "HEAD", "--out", str(out))
     report = out.read_text()
     assert "| evaluate.bootstrap_samples" in report and "2000" in report and "500" in report
     headline = report.split("<details>")[0]
-    assert "cnn.accuracy" in headline and "cnn_minus_mlp.accuracy_ci95.low" in headline
-    assert "![confusion_difference](plots/confusion_difference.png)" in report
+    assert "cnn_minus_mlp.accuracy_low" in headline and "cnn_minus_mlp.accuracy_high" in headline
+    images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
+    assert all((out.parent / image).is_file() for image in images), images  # links resolve beside the report
+    assert "train_cnn-train-loss" in report and "confusion_difference" in report
+
+
+# ----------------------------------------------------------------------------- a clone
+
+
+@pytest.fixture(scope="module")
+def clone_with_an_experiment(reproduced, tmp_path_factory) -> Path:
+    """A fresh clone of the committed run, with no DVC cache at all, after one experiment."""
+    repo, _ = reproduced
+    clone = tmp_path_factory.mktemp("clone") / "repo"
+    run(repo.parent, "git", "clone", "-q", str(repo), str(clone))
+    run(clone, "dvc", "exp", "run", "-n", "shorter", "-S", "cnn.epochs=2")
+    return clone
+
+
+def test_a_clone_without_the_cache_diffs_metrics_against_the_committed_run(clone_with_an_experiment):
+    result = run(clone_with_an_experiment, "dvc", "metrics", "diff", "HEAD", "--json")
+    assert "failed to load" not in result.stderr + result.stdout
+    diff = json.loads(result.stdout)
+    rows = [(path, key) for path, metrics in diff.items() for key in metrics]
+    assert 0 < len(rows) <= 25, rows
+    assert ("metrics/metrics.json", "cnn.accuracy") in rows
+    assert all(d["old"] is not None for metrics in diff.values() for d in metrics.values()), diff
+
+
+def test_a_clone_without_the_cache_draws_both_revisions_curves(clone_with_an_experiment):
+    result = run(clone_with_an_experiment, "dvc", "plots", "diff", "HEAD", "workspace", "--json")
+    assert "failed to load" not in result.stderr.lower()
+    plots = json.loads(result.stdout)
+    assert not plots.get("errors"), plots.get("errors")
+    [loss] = plots["data"]["dvclive/train_cnn/plots/metrics/train/loss.tsv"]
+    revs = {point["rev"] for point in loss["content"]["data"]["values"]}
+    assert revs == {"HEAD", "workspace"}
+
+
+def test_exp_show_has_both_accuracies_and_the_changed_param(clone_with_an_experiment):
+    rows = run(clone_with_an_experiment, "dvc", "exp", "show", "--csv").stdout.splitlines()
+    header = rows[0].split(",")
+    for column in ("mlp.accuracy", "cnn.accuracy", "cnn.epochs"):
+        assert any(c.endswith(column) for c in header), (column, header)
+    assert any(line.startswith("shorter,") for line in rows)
+
+
+def test_fmnist_exps_shows_the_experiment_both_models_and_the_change_in_200_columns(clone_with_an_experiment):
+    result = run(clone_with_an_experiment, sys.executable, "-m", "fmnist.tools.exps", COLUMNS="200")
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 200 and "…" not in result.stdout
+    [row] = [line for line in lines if "shorter" in line]
+    assert "cnn.epochs=2" in row
+    assert row.count("%") == 0 and len(re.findall(r"\d+\.\d\d", row)) >= 4  # MLP, CNN, the gap and its interval

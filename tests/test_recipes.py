@@ -9,12 +9,12 @@ import pytest
 import torch
 from sklearn.neural_network import MLPClassifier
 
-from fmnist import train_cnn, train_mlp
+from fmnist import cnn_training, sklearn_mlp
 from fmnist.augment import augment, random_erase, random_hflip, random_translate
-from fmnist.data import Split
-from fmnist.models import CNNSpec, build_cnn
-from fmnist.params import ARCHITECTURES
-from fmnist.weights import load_cnn, save_cnn
+from fmnist.errors import ParamsError
+from fmnist.inference import predict_logits
+from fmnist.networks import ARCHITECTURES, CNNSpec, build_cnn, load_cnn, save_cnn
+from fmnist.prepared import Split
 
 from conftest import small_params
 
@@ -47,7 +47,7 @@ def test_each_architecture_maps_images_to_ten_logits_and_takes_a_training_step(a
     assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 
 
-@pytest.mark.parametrize("spec", [CNNSpec("lenet"), CNNSpec("lenet_bn"), CNNSpec("resnet", 8, 2)])
+@pytest.mark.parametrize("spec", [CNNSpec("lenet"), CNNSpec("lenet_bn"), CNNSpec("resnet", 8, 2), CNNSpec("vgg", 8, 2)])
 def test_each_architecture_reloads_from_its_file_with_the_same_outputs(tmp_path, spec):
     model = build_cnn(spec)
     model(images(16))  # move BatchNorm's running statistics off their initial values
@@ -123,39 +123,51 @@ def test_augmentation_is_reproducible_from_the_generator_seed():
 
 
 def recipe(**changes):
-    return dataclasses.replace(small_params().cnn, **{"epochs": 2, "batch_size": 64, **changes})
+    return dataclasses.replace(small_params().cnn, **{"epochs": 2, "batch_size": 32, **changes})
 
 
 SWITCHES = {
     "lenet_bn": {"arch": "lenet_bn"},
     "resnet": {"arch": "resnet", "width": 8},
+    "vgg": {"arch": "vgg", "width": 8},
     "onecycle": {"schedule": "onecycle"},
     "cosine": {"schedule": "cosine"},
+    "triangular": {"schedule": "triangular"},
+    "sgd": {"optimizer": "sgd", "lr": 0.05},
+    "nesterov": {"optimizer": "nesterov", "lr": 0.05},
     "weight_decay": {"weight_decay": 0.05},
     "label_smoothing": {"label_smoothing": 0.1},
     "crop_padding": {"crop_padding": 2},
     "hflip": {"hflip": True},
     "random_erasing": {"random_erasing": 0.5},
     "ema": {"ema": 0.9},
+    "bn_momentum": {"arch": "lenet_bn", "bn_momentum": 0.5},
+    "bn_scale": {"arch": "lenet_bn", "bn_scale": False},
+    "bn_bias_lr": {"arch": "lenet_bn", "bn_bias_lr": 10.0},
+    "whiten": {"arch": "vgg", "width": 8, "whiten": True},
 }
+BASELINE = {"bn_momentum": {"arch": "lenet_bn"}, "bn_scale": {"arch": "lenet_bn"},
+            "bn_bias_lr": {"arch": "lenet_bn"}, "whiten": {"arch": "vgg", "width": 8}}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", SWITCHES)
 def test_each_switch_trains_changes_the_result_and_reproduces(name):
     def weights(p):
-        model, _ = train_cnn.train_cnn(tiny_split(), EMPTY, p, 0, CPU)
+        model, _ = cnn_training.train_cnn(tiny_split(96), EMPTY, p, 0, CPU)
         return torch.cat([t.flatten().float() for t in model.state_dict().values()])
 
-    default, switched = weights(recipe()), weights(recipe(**SWITCHES[name]))
+    default = weights(recipe(**BASELINE.get(name, {})))
+    switched = weights(recipe(**SWITCHES[name]))
     if default.shape == switched.shape:
         assert not torch.equal(default, switched), f"{name} had no effect"
     assert torch.equal(switched, weights(recipe(**SWITCHES[name])))
 
 
-@pytest.mark.parametrize("schedule, peak_at", [("onecycle", 0.3), ("cosine", 0.0)])
+
+@pytest.mark.parametrize("schedule, peak_at", [("onecycle", 0.3), ("cosine", 0.0), ("triangular", 0.3)])
 def test_schedules_peak_at_the_configured_lr_and_end_near_zero(schedule, peak_at):
     p = recipe(schedule=schedule, lr=0.01, epochs=10)
-    run = train_cnn.start_run(p, 0, CPU, steps_per_epoch=10)
+    run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=10)
     lrs = []
     for _ in range(100):
         lrs.append(run.opt.param_groups[0]["lr"])
@@ -167,21 +179,67 @@ def test_schedules_peak_at_the_configured_lr_and_end_near_zero(schedule, peak_at
 
 
 def test_weight_decay_spares_biases_and_batchnorm():
-    run = train_cnn.start_run(recipe(arch="lenet_bn", weight_decay=0.1), 0, CPU, steps_per_epoch=1)
+    run = cnn_training.start_run(recipe(arch="lenet_bn", weight_decay=0.1), 0, CPU, steps_per_epoch=1)
     decayed, spared = run.opt.param_groups
     assert decayed["weight_decay"] == 0.1 and all(p.ndim > 1 for p in decayed["params"])
     assert spared["weight_decay"] == 0.0 and all(p.ndim == 1 for p in spared["params"])
 
 
+def test_batchnorm_biases_can_take_a_higher_rate_and_scales_can_stay_fixed():
+    run = cnn_training.start_run(recipe(arch="vgg", width=8, bn_bias_lr=4.0, bn_scale=False, lr=0.01),
+                                 0, CPU, steps_per_epoch=1)  # fmt: skip
+    bn = [m for m in run.model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert all(not m.weight.requires_grad for m in bn)
+    fast = next(g for g in run.opt.param_groups if g["lr"] == pytest.approx(0.04))
+    assert {id(p) for p in fast["params"]} == {id(m.bias) for m in bn}
+
+
+def test_sgd_uses_nesterov_momentum_and_decays_only_weights():
+    run = cnn_training.start_run(recipe(optimizer="nesterov", weight_decay=5e-4), 0, CPU, steps_per_epoch=1)
+    assert isinstance(run.opt, torch.optim.SGD)
+    decayed, spared = run.opt.param_groups
+    assert decayed["nesterov"] and decayed["momentum"] == 0.9 and decayed["weight_decay"] == 5e-4
+    assert spared["weight_decay"] == 0.0 and all(p.ndim == 1 for p in spared["params"])
+
+
+def test_whitening_fixes_the_stem_to_decorrelated_unit_variance_filters():
+    x = torch.from_numpy(tiny_split(200).x).unsqueeze(1)
+    run = cnn_training.start_run(recipe(arch="vgg", width=24, whiten=True), 0, CPU, steps_per_epoch=1, train_x=x)
+    conv = run.model.stem[0]
+    assert not conv.weight.requires_grad
+    assert all(conv.weight is not p for g in run.opt.param_groups for p in g["params"])
+    patches = torch.nn.functional.unfold(x, 3).transpose(1, 2).reshape(-1, 9).double()
+    whitened = patches @ conv.weight[:18:2].reshape(9, 9).double().T  # one of each ± pair
+    cov = torch.cov(whitened.T)
+    torch.testing.assert_close(cov, torch.diag(torch.diag(cov)), atol=1e-6, rtol=0)  # decorrelated
+    assert torch.all(torch.diag(cov) < 1.0)  # unit variance, less the eps
+    torch.testing.assert_close(conv.weight[18:], conv.weight[:6])  # 24 channels: the strongest repeat
+
+
+def test_whitening_an_architecture_without_a_whitening_stem_names_the_key():
+    with pytest.raises(ParamsError, match="cnn.whiten: the 'lenet' architecture has no whitening stem"):
+        cnn_training.start_run(recipe(whiten=True), 0, CPU, steps_per_epoch=1, train_x=images(8))
+
+
 def test_ema_saves_the_averaged_weights_not_the_last_ones():
     p = recipe(ema=0.5, batch_size=16)
-    run = train_cnn.start_run(p, 0, CPU, steps_per_epoch=4)
+    run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=4)
     x, y = images(64), torch.randint(0, 10, (64,))
-    train_cnn.train_epoch(
+    cnn_training.train_epoch(
         run, p, x, y, torch.arange(64)
     )  # the first of 4 steps copies, the others average
     assert run.final_model is run.ema.module
     assert not torch.equal(run.ema.module.fc3.weight, run.model.fc3.weight)
+
+
+def test_shift_tta_averages_the_image_and_its_four_one_pixel_shifts():
+    model = build_cnn(CNNSpec()).eval()
+    x = images(6)
+    pad = torch.nn.functional.pad(x, (1, 1, 1, 1))
+    views = [x, pad[..., :-2, 1:-1], pad[..., 2:, 1:-1], pad[..., 1:-1, :-2], pad[..., 1:-1, 2:]]
+    with torch.no_grad():
+        expected = sum(model(v) for v in views) / 5
+    torch.testing.assert_close(predict_logits(model, x, 4, tta_shift=1), expected)
 
 
 def test_flip_tta_averages_the_logits_of_each_image_and_its_mirror():
@@ -189,7 +247,7 @@ def test_flip_tta_averages_the_logits_of_each_image_and_its_mirror():
     x = images(10)
     with torch.no_grad():
         expected = (model(x) + model(x.flip(3))) / 2
-    torch.testing.assert_close(train_cnn.predict_logits(model, x, 4, tta_flip=True), expected)
+    torch.testing.assert_close(predict_logits(model, x, 4, tta_flip=True), expected)
 
 
 # ----------------------------------------------------------------------------- MLP
@@ -200,10 +258,10 @@ def test_the_mlp_reports_every_iteration_without_changing_the_fit():
     split = tiny_split(300)
     p = dataclasses.replace(small_params().mlp, max_iter=4, hidden_layer_sizes=(16,))
     seen = []
-    reported, _ = train_mlp.fit_mlp(
+    reported, _ = sklearn_mlp.fit_mlp(
         split.x, split.y, p, 0, on_iteration=lambda clf: seen.append(clf.loss_curve_[-1])
     )
-    silent, _ = train_mlp.fit_mlp(split.x, split.y, p, 0)
+    silent, _ = sklearn_mlp.fit_mlp(split.x, split.y, p, 0)
     assert seen == reported.loss_curve_ and len(seen) == 4
     for a, b in zip(reported.coefs_, silent.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -216,7 +274,7 @@ def test_float32_adam_takes_sklearns_steps_with_every_operand_in_float32():
     expected = [p.copy() for p in params]
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
-    adam = train_mlp.Float32Adam(params, 1e-3)
+    adam = sklearn_mlp.Float32Adam(params, 1e-3)
     f32 = np.float32
     for t in range(1, 4):
         grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
@@ -235,12 +293,12 @@ def test_float32_adam_takes_sklearns_steps_with_every_operand_in_float32():
 def test_the_mlp_fits_with_float32_adam_and_follows_sklearns_fit_to_rounding():
     split = tiny_split(300)
     p = dataclasses.replace(small_params().mlp, max_iter=4, hidden_layer_sizes=(16,))
-    ours, _ = train_mlp.fit_mlp(split.x, split.y, p, 0)
+    ours, _ = sklearn_mlp.fit_mlp(split.x, split.y, p, 0)
     plain = MLPClassifier(
         hidden_layer_sizes=(16,), max_iter=4, random_state=0, batch_size=200, alpha=1e-4
-    ).fit(train_mlp.flatten(split.x), split.y)
-    assert type(ours._optimizer) is train_mlp.Float32Adam
-    assert type(plain._optimizer) is not train_mlp.Float32Adam
+    ).fit(sklearn_mlp.flatten(split.x), split.y)
+    assert type(ours._optimizer) is sklearn_mlp.Float32Adam
+    assert type(plain._optimizer) is not sklearn_mlp.Float32Adam
     np.testing.assert_allclose(ours.loss_curve_, plain.loss_curve_, rtol=1e-5)
     for a, b in zip(ours.coefs_, plain.coefs_, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
@@ -251,7 +309,7 @@ def test_mlp_early_stopping_uses_sklearns_validation_and_keeps_its_scores():
     p = dataclasses.replace(small_params().mlp, max_iter=5, hidden_layer_sizes=(16,), early_stopping=True,
                             validation_fraction=0.2)  # fmt: skip
     scores = []
-    clf, _ = train_mlp.fit_mlp(
+    clf, _ = sklearn_mlp.fit_mlp(
         split.x, split.y, p, 0, on_iteration=lambda c: scores.append(c.validation_scores_[-1])
     )
     assert scores == clf.validation_scores_ and len(scores) == clf.n_iter_

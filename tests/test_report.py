@@ -4,13 +4,13 @@ from fmnist.report import significance_sentence
 
 
 def pair(diff, p, cnn_only=30, mlp_only=10):
-    return {"accuracy": diff, "accuracy_ci95": {"low": diff - 0.005, "high": diff + 0.005},
-            "mcnemar": {"p_value": p, "cnn_only_correct": cnn_only, "mlp_only_correct": mlp_only}}  # fmt: skip
+    return {"accuracy": diff, "accuracy_low": diff - 0.005, "accuracy_high": diff + 0.005, "mcnemar_p": p,
+            "cnn_only_correct": cnn_only, "mlp_only_correct": mlp_only}  # fmt: skip
 
 
 def test_a_significant_positive_difference_says_the_cnn_is_better():
     text = significance_sentence(pair(0.0227, 1.5e-9))
-    assert text.startswith("The CNN is better than the MLP on this test set")
+    assert text.startswith("The CNN is better than the MLP on this split")
     assert "p = 1.5e-09" in text and "+2.27 points [95 % CI +1.77, +2.77]" in text
 
 

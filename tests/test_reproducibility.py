@@ -1,11 +1,16 @@
 """Same params, data and seed give byte-identical models and metrics on CPU."""
 
-from fmnist import evaluate, prepare, train_cnn, train_mlp
+import pytest
+
+from fmnist.stages import evaluate, prepare, train_cnn, train_mlp
 
 from conftest import small_params
 
 OUTPUTS = ("models/mlp.safetensors", "models/cnn.safetensors", "metrics/metrics.json",
-           "metrics/dataset.json", "data/prepared/train_x.npy", "data/prepared/val_y.npy")  # fmt: skip
+           "metrics/details.json", "metrics/dataset.json", "data/prepared/train_x.npy",
+           "data/prepared/val_y.npy", "plots/predictions.csv")  # fmt: skip
+
+pytestmark = pytest.mark.slow
 
 
 def run_pipeline(params) -> dict[str, bytes]:

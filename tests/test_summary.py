@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from dvcrepo import make_repo, run
-from fmnist.summarize import (
+from dvcrepo import copy_repo, run
+from fmnist.tools.expdata import param_keys
+from fmnist.tools.summarize import (
     by_recipe,
     collect,
     mean_std,
-    param_keys,
     recipe_markdown,
     summarise,
     to_markdown,
@@ -35,8 +35,16 @@ def test_collect_skips_the_workspace_and_unfinished_runs():
     rows = [row("workspace", 0, 0.89, 0.92) | {"rev": "workspace"}, row("a", 1, 0.88, 0.91),
             {"Experiment": "queued", "rev": "q", "seed": 2},
             row("running", 3, 0.89, 0.92) | {"State": "Running"}]  # fmt: skip
-    assert [r["Experiment"] for r in collect(rows, None)] == ["a"]
-    assert collect(rows, ["zzz"]) == []
+    picked, missing = collect(rows, None)
+    assert [r["Experiment"] for r in picked] == ["a"] and missing == []
+
+
+def test_named_experiments_that_are_absent_or_unfinished_are_reported_missing():
+    rows = [row("a", 1, 0.88, 0.91), row("running", 3, 0.89, 0.92) | {"State": "Running"}]
+    picked, missing = collect(rows, ["a", "running", "never-pushed"])
+    assert [r["Experiment"] for r in picked] == ["a"]
+    assert missing == ["running", "never-pushed"]
+    assert "Missing, not averaged: running, never-pushed." in to_markdown(summarise(picked, missing))
 
 
 def test_param_keys_name_every_leaf_of_params_yaml():
@@ -55,7 +63,7 @@ def test_an_ablation_groups_seeds_and_labels_each_step_by_what_it_adds():
             "cnn.epochs": float(epochs),
             "cnn.device": "auto",
             "metrics/metrics.json:cnn.accuracy": acc,
-            "metrics/timing.json:cnn.train_seconds": 60.0,
+            "dvclive/train_cnn/metrics.json:train_seconds": 60.0,
         }
 
     rows = [
@@ -85,11 +93,8 @@ def test_summary_table_has_means_stds_and_the_study():
 
 
 @pytest.mark.slow
-def test_summary_of_a_queued_seed_sweep(tmp_path, real_raw):
-    repo = make_repo(tmp_path, real_raw)
-    run(repo, "dvc", "repro")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "baseline")
+def test_summary_of_a_queued_seed_sweep(tmp_path, reproduced_template):
+    repo = copy_repo(reproduced_template[0], tmp_path / "repo")
     run(repo, "dvc", "exp", "run", "--queue", "-S", "seed=1,2")
     run(repo, "dvc", "queue", "start", "-j", "1")
     deadline = time.monotonic() + 400
@@ -100,13 +105,13 @@ def test_summary_of_a_queued_seed_sweep(tmp_path, real_raw):
         time.sleep(3)
     assert status.count("Success") == 2, status
     out = tmp_path / "summary"
-    run(repo, sys.executable, "-m", "fmnist.summarize", "--repo", str(repo), "--out", str(out))
+    run(repo, sys.executable, "-m", "fmnist.tools.summarize", "--repo", str(repo), "--out", str(out))
     summary = json.loads(out.with_suffix(".json").read_text())
     assert summary["runs"] == 3 and summary["seeds"] == [0, 1, 2]
     assert len(summary["models"]["cnn"]["accuracy"]["values"]) == 3
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
 
     run(repo, "git", "commit", "-q", "--allow-empty", "-m", "a later commit")
-    run(repo, sys.executable, "-m", "fmnist.summarize", "--repo", str(repo), "--out", str(out),
+    run(repo, sys.executable, "-m", "fmnist.tools.summarize", "--repo", str(repo), "--out", str(out),
         "--rev", "HEAD~1", "HEAD")  # fmt: skip
     assert json.loads(out.with_suffix(".json").read_text())["runs"] == 4  # two baselines, two experiments

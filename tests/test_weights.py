@@ -8,9 +8,9 @@ import torch
 from sklearn.neural_network import MLPClassifier
 
 from fmnist.errors import ModelFileError
-from fmnist.models import LeNet, mlp_predict_proba
-from fmnist.train_mlp import weights_of
-from fmnist.weights import load_cnn, load_mlp, save_cnn, save_mlp
+from fmnist.mlp import load_mlp, mlp_predict_proba, save_mlp
+from fmnist.networks import LeNet, load_cnn, save_cnn
+from fmnist.sklearn_mlp import weights_of
 
 # The tiny fits here stop after a few iterations on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -63,6 +63,14 @@ def test_a_truncated_model_file_is_named(tmp_path):
     save_cnn(path, LeNet())
     path.write_bytes(path.read_bytes()[:5000])
     with pytest.raises(ModelFileError, match=f"{path}: not a complete safetensors file"):
+        load_cnn(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, not weights", b"\x00" * 7], ids=["empty", "text", "short"])
+def test_a_file_that_is_not_safetensors_is_named(tmp_path, content):
+    path = tmp_path / "cnn.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError, match=f"{path}: (not a complete|corrupt) safetensors file"):
         load_cnn(path)
 
 

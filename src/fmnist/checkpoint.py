@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fmnist.networks import state_arrays
 from fmnist.params import CNNParams
-from fmnist.weights import load_weights, save_weights, state_arrays
+from fmnist.paths import CHECKPOINT_DIR
+from fmnist.weights import load_weights, save_weights
 
-CHECKPOINT_DIR = Path(".cache/checkpoints")
 KIND = "train_cnn-checkpoint"
 
 
@@ -37,7 +38,7 @@ def checkpoint_path(p: CNNParams, seed: int, data_file: Path) -> Path:
 
 
 def save_checkpoint(path: Path, run, history: list[dict]) -> None:
-    """Save a ``train_cnn.TrainingRun`` after an epoch, with the per-epoch log so far."""
+    """Save a ``cnn_training.TrainingRun`` after an epoch, with the per-epoch log so far."""
     tensors = state_arrays(run.model.state_dict(), "model.")
     if run.ema is not None:
         tensors.update(state_arrays(run.ema.state_dict(), "ema."))

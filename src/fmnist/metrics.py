@@ -6,7 +6,7 @@ import numpy as np
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, f1_score, log_loss, precision_recall_fscore_support
 
-from fmnist.data import CLASS_NAMES, NUM_CLASSES
+from fmnist.classes import CLASS_NAMES, NUM_CLASSES
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -14,42 +14,61 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     return confusion_matrix(y_true, y_pred, labels=np.arange(NUM_CLASSES))
 
 
-def model_metrics(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray) -> dict:
-    """One model's test metrics, rounded for a readable, diffable JSON.
+def model_headline(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray) -> dict:
+    """One model's headline numbers, rounded for a readable, diffable JSON.
 
-    Per class, ``recall`` is the per-class accuracy (the share of that class found).
+    ``accuracy_low``/``accuracy_high`` bound a 95 % Wilson interval.
     """
     correct = y_true == y_pred
     low, high = wilson_interval(int(correct.sum()), len(correct))
+    macro_f1 = f1_score(y_true, y_pred, average="macro", labels=np.arange(NUM_CLASSES), zero_division=0)
+    return {
+        "accuracy": round(float(correct.mean()), 6),
+        "accuracy_low": round(low, 6),
+        "accuracy_high": round(high, 6),
+        "macro_f1": round(float(macro_f1), 6),
+        "nll": round(negative_log_likelihood(y_true, proba), 6),
+        "ece": round(expected_calibration_error(y_true, proba), 6),
+    }
+
+
+def model_details(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    """What stays out of the headline: error count, macro precision and recall, per class.
+
+    Per class, ``recall`` is the per-class accuracy (the share of that class found).
+    """
     macro_p, macro_r, _, _ = precision_recall_fscore_support(
         y_true, y_pred, labels=np.arange(NUM_CLASSES), average="macro", zero_division=0
     )
     return {
-        "accuracy": round(float(correct.mean()), 6),
-        "accuracy_ci95": {"low": round(low, 6), "high": round(high, 6)},
-        "errors": int((~correct).sum()),
-        "macro_f1": round(float(f1_score(y_true, y_pred, average="macro",
-                                         labels=np.arange(NUM_CLASSES), zero_division=0)), 6),
+        "errors": int(np.sum(y_true != y_pred)),
         "macro_precision": round(float(macro_p), 6),
         "macro_recall": round(float(macro_r), 6),
-        "nll": round(negative_log_likelihood(y_true, proba), 6),
-        "ece": round(expected_calibration_error(y_true, proba), 6),
         "per_class": per_class_scores(y_true, y_pred),
-    }  # fmt: skip
+    }
 
 
-def pair_metrics(y_true: np.ndarray, pred_mlp: np.ndarray, pred_cnn: np.ndarray, *,
-                 bootstrap_samples: int, seed: int) -> dict:  # fmt: skip
-    """CNN minus MLP on the same test images: difference, its interval, McNemar's test."""
+def pair_headline(y_true: np.ndarray, pred_mlp: np.ndarray, pred_cnn: np.ndarray, *,
+                  bootstrap_samples: int, seed: int) -> dict:  # fmt: skip
+    """CNN minus MLP on the same images: the difference, its 95 % paired-bootstrap interval
+    and McNemar's exact p-value."""
     right_mlp, right_cnn = pred_mlp == y_true, pred_cnn == y_true
     low, high = paired_bootstrap_interval(right_mlp, right_cnn, samples=bootstrap_samples, seed=seed)
-    test = mcnemar_exact(right_mlp, right_cnn)
-    f1_mlp, f1_cnn = per_class_scores(y_true, pred_mlp), per_class_scores(y_true, pred_cnn)
     return {
         "accuracy": round(float(right_cnn.mean() - right_mlp.mean()), 6),
-        "accuracy_ci95": {"low": round(low, 6), "high": round(high, 6)},
-        "mcnemar": {"mlp_only_correct": test["only_a"], "cnn_only_correct": test["only_b"],
-                    "p_value": float(f"{test['p_value']:.6g}")},
+        "accuracy_low": round(low, 6),
+        "accuracy_high": round(high, 6),
+        "mcnemar_p": float(f"{mcnemar_exact(right_mlp, right_cnn)['p_value']:.6g}"),
+    }
+
+
+def pair_details(y_true: np.ndarray, pred_mlp: np.ndarray, pred_cnn: np.ndarray) -> dict:
+    """McNemar's discordant counts and the per-class F1 difference, CNN minus MLP."""
+    test = mcnemar_exact(pred_mlp == y_true, pred_cnn == y_true)
+    f1_mlp, f1_cnn = per_class_scores(y_true, pred_mlp), per_class_scores(y_true, pred_cnn)
+    return {
+        "mlp_only_correct": test["only_a"],
+        "cnn_only_correct": test["only_b"],
         "per_class_f1": {name: round(f1_cnn[name]["f1"] - f1_mlp[name]["f1"], 6)
                          for name in f1_mlp if name in f1_cnn},
     }  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,18 +56,18 @@ class MLPParams:
     validation_fraction: float = _spec(lo=0.0, hi=0.5, lo_open=True)
 
 
-ARCHITECTURES = ("lenet", "lenet_bn", "resnet")
-
-
 @dataclass(frozen=True)
 class CNNParams:
-    arch: str = _spec(choices=ARCHITECTURES)
-    width: int = _spec(lo=1)  # resnet: channels of the first stage
-    blocks: int = _spec(lo=1)  # resnet: residual blocks per stage
+    arch: str = _spec()  # a name in fmnist.networks.ARCHITECTURES, checked by the stage that builds it
+    width: int = _spec(lo=1, hi=1024)  # resnet, vgg: channels of the first stage
+    blocks: int = _spec(lo=1, hi=16)  # resnet, vgg: blocks per stage
     epochs: int = _spec(lo=1)
     batch_size: int = _spec(lo=1)
     lr: float = _spec(lo=0.0, lo_open=True)
-    schedule: str = _spec(choices=("constant", "onecycle", "cosine"))
+    optimizer: str = _spec(choices=("adam", "sgd", "nesterov"))
+    momentum: float = _spec(lo=0.0, hi=0.999)  # sgd, nesterov
+    schedule: str = _spec(choices=("constant", "onecycle", "cosine", "triangular"))
+    warmup: float = _spec(lo=0.0, hi=1.0)  # onecycle, triangular: share of steps rising to the peak
     weight_decay: float = _spec(lo=0.0)
     label_smoothing: float = _spec(lo=0.0, hi=0.5)
     dropout: float = _spec(lo=0.0, hi=1.0)
@@ -74,14 +75,21 @@ class CNNParams:
     hflip: bool = _spec()
     random_erasing: float = _spec(lo=0.0, hi=1.0)
     ema: float = _spec(lo=0.0, hi=0.9999)  # 0 = off
+    bn_momentum: float = _spec(lo=0.0, hi=1.0, lo_open=True)
+    bn_scale: bool = _spec()  # false: BatchNorm scales frozen at 1, only biases learn
+    bn_bias_lr: float = _spec(lo=0.0, lo_open=True)  # learning-rate multiplier of BatchNorm biases
+    whiten: bool = _spec()  # vgg: first convolution fixed to the training patches' whitening
+    precision: str = _spec(choices=("auto", "fp32", "bf16"))  # training's mixed precision
     device: str = _spec(choices=("auto", "cpu", "cuda"))
 
 
 @dataclass(frozen=True)
 class EvaluateParams:
+    split: str = _spec(choices=("test", "val"))  # val while choosing: the test set stays unread
     batch_size: int = _spec(lo=1)
     bootstrap_samples: int = _spec(lo=100)
-    tta_flip: bool = _spec()  # CNN: average the logits of each image and its mirror image
+    tta_flip: bool = _spec()  # CNN: also average the logits of each image's mirror image
+    tta_shift: int = _spec(lo=0, hi=4)  # CNN: also average the image moved by N px each way
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,7 @@ def _describe(f: dataclasses.Field, kind: type) -> str:
     meta = f.metadata
     if meta.get("choices"):
         return "one of " + ", ".join(repr(c) for c in meta["choices"])
-    nouns = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+    nouns = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false"}
     noun = nouns.get(kind, kind.__name__)
     lo, hi = meta.get("lo"), meta.get("hi")
     if lo is not None and hi is not None:
@@ -114,9 +122,11 @@ def _check_scalar(value, kind: type, f: dataclasses.Field, key: str):
         ok = isinstance(value, bool)
     elif kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif kind is str:
+        ok = isinstance(value, str) and value != ""
     else:
         ok = isinstance(value, kind) and not isinstance(value, bool)
-    if not ok:
+    if not ok or (kind is float and not math.isfinite(value)):
         raise ParamsError(f"{key}: expected {_describe(f, kind)}, got {value!r}")
     value = float(value) if kind is float else value
     meta = f.metadata

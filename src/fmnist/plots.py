@@ -1,4 +1,5 @@
-"""Figures that DVC's Vega templates cannot draw well: annotated heatmaps and bar charts."""
+"""The evaluate stage's figures that DVC's Vega templates cannot draw well: annotated heatmaps,
+bar charts, an image gallery."""
 
 from __future__ import annotations
 
@@ -10,15 +11,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fmnist.data import CLASS_NAMES  # noqa: E402
+from fmnist.classes import CLASS_NAMES  # noqa: E402
 from fmnist.io import atomic_path  # noqa: E402
 from fmnist.metrics import favours_cnn  # noqa: E402
-
-# Accuracies the study published (test set, %): drawn beside ours, never used as results.
-STUDY_ACCURACY = {"mlp": 89.04, "cnn": 92.01}
+from fmnist.study import STUDY_ACCURACY  # noqa: E402
 
 
-def _save(fig, path: Path) -> None:
+def save_figure(fig, path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
@@ -46,11 +45,11 @@ def difference_heatmap(diff: np.ndarray, path: Path) -> None:
         "Off-diagonal (mistakes): - means the CNN made fewer of that mistake.",
         fontsize=9,
     )
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def accuracy_bars(ours: dict[str, float], path: Path) -> None:
-    """Test accuracy (%) of this run beside the study's published figures."""
+def accuracy_bars(ours: dict[str, float], path: Path, split: str = "test") -> None:
+    """Accuracy (%) of this run on ``split`` beside the study's published test figures."""
     models = ["mlp", "cnn"]
     x = np.arange(len(models))
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -58,12 +57,13 @@ def accuracy_bars(ours: dict[str, float], path: Path) -> None:
         bars = ax.bar(x + offset, [values[m] for m in models], width=0.38, label=label)
         ax.bar_label(bars, fmt="%.2f", fontsize=9)
     ax.set_xticks(x, [m.upper() for m in models])
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel(f"{split} accuracy (%)")
     low = min(min(ours.values()), min(STUDY_ACCURACY.values()))
     ax.set_ylim(max(0.0, low - 5), 100)
     ax.legend(loc="upper left")
-    ax.set_title("Fashion-MNIST test accuracy")
-    _save(fig, path)
+    ax.set_title(f"Fashion-MNIST {split} accuracy (the study's: test)" if split != "test"
+                 else "Fashion-MNIST test accuracy")  # fmt: skip
+    save_figure(fig, path)
 
 
 def reliability_diagram(bins: dict[str, list[dict]], path: Path) -> None:
@@ -79,7 +79,7 @@ def reliability_diagram(bins: dict[str, list[dict]], path: Path) -> None:
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left")
     ax.set_title("Reliability diagram (test set)")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def per_class_f1_bars(per_class: dict[str, dict[str, dict]], path: Path) -> None:
@@ -95,25 +95,7 @@ def per_class_f1_bars(per_class: dict[str, dict[str, dict]], path: Path) -> None
     ax.set_xlabel("F1 on the test set")
     ax.legend(loc="lower left")
     ax.set_title("Per-class F1")
-    _save(fig, path)
-
-
-def seed_sweep_plot(summary: dict, path: Path) -> None:
-    """Test accuracy of every run, with mean ± std and the study's single figure."""
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for x, model in enumerate(("mlp", "cnn")):
-        stats = summary["models"][model]["accuracy"]
-        values = 100 * np.asarray(stats["values"])
-        ax.scatter(np.full(len(values), x - 0.1), values, s=14, alpha=0.7, label=None)
-        ax.errorbar(x + 0.1, 100 * stats["mean"], yerr=100 * stats["std"], fmt="o", capsize=4,
-                    color="black", label="mean ± std" if x == 0 else None)  # fmt: skip
-        ax.scatter(x + 0.25, STUDY_ACCURACY[model], marker="*", s=90, color="tab:red",
-                   label="study" if x == 0 else None)  # fmt: skip
-    ax.set_xticks([0, 1], ["MLP", "CNN"])
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"Across {summary['runs']} runs")
-    ax.legend(loc="upper left")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def top_confusions_bars(confusions: dict[str, list[dict]], path: Path) -> None:
@@ -132,7 +114,7 @@ def top_confusions_bars(confusions: dict[str, list[dict]], path: Path) -> None:
         ax.legend(loc="lower right", fontsize=8)
     axes[0].set_xlabel("test images")
     axes[1].set_xlabel("test images")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def disagreement_gallery(images: np.ndarray, y: np.ndarray, preds: dict[str, np.ndarray],
@@ -151,4 +133,4 @@ def disagreement_gallery(images: np.ndarray, y: np.ndarray, preds: dict[str, np.
                      f"CNN: {CLASS_NAMES[cnn]}{' ✓' if cnn == y[i] else ''}", fontsize=7)  # fmt: skip
     fig.suptitle(f"Test images where MLP and CNN disagree (first {len(index)} of "
                  f"{int(np.sum(preds['mlp'] != preds['cnn']))})")  # fmt: skip
-    _save(fig, path)
+    save_figure(fig, path)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dvclive import Live
 
 
-def live_logger(directory: str) -> Live:
-    return Live(directory, dvcyaml=False, report=None, save_dvc_exp=False)
+def live_logger(directory: Path | str) -> Live:
+    return Live(str(directory), dvcyaml=False, report=None, save_dvc_exp=False)

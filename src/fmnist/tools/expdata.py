@@ -1,0 +1,68 @@
+"""Reading ``dvc.api.exp_show`` rows: a column by its key whatever file prefix DVC gave it,
+the params a row changed, and which rows are finished runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from fmnist.params import PARAMS_FILE
+
+
+def column(row: dict, key: str):
+    """A column of an exp_show row, whichever metrics or params file prefix DVC gave it;
+    ``key`` may carry the end of that prefix (``train_cnn/metrics.json:train_seconds``)."""
+    for name, value in row.items():
+        if name == key or name.endswith((":" + key, "/" + key)):
+            return value
+    return None
+
+
+def param_keys(path: Path = PARAMS_FILE) -> list[str]:
+    """Dotted names of every leaf in params.yaml, as ``dvc exp show`` names its columns."""
+
+    def walk(node, prefix: str):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from walk(value, f"{prefix}{key}.")
+        else:
+            yield prefix.rstrip(".")
+
+    return list(walk(yaml.safe_load(Path(path).read_text()), ""))
+
+
+def shown(value) -> str:
+    """A param value as a person would type it after ``-S``: 20, not 20.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def changed_params(row: dict, base: dict, keys: list[str]) -> list[str]:
+    """``key=value`` for every param whose value differs from the baseline row's."""
+    return [f"{k}={shown(column(row, k))}" for k in keys if repr(column(row, k)) != repr(column(base, k))]
+
+
+def name_of(row: dict) -> str:
+    return row.get("Experiment") or row.get("rev") or "?"
+
+
+def is_finished(row: dict) -> bool:
+    """A run whose metrics are its own: not queued, running (still the baseline's) or failed."""
+    return row.get("State") in (None, "Success") and column(row, "mlp.accuracy") is not None
+
+
+def with_baselines(rows: list[dict]) -> list[tuple[dict, dict]]:
+    """Each row with the baseline it is compared against: experiments with the commit they
+    branched from (exp_show lists it first), the workspace with HEAD."""
+    baselines = [r for r in rows if r.get("typ") == "baseline" and r.get("rev") != "workspace"]
+    head = baselines[0] if baselines else None
+    paired, current = [], head
+    for row in rows:
+        if row.get("typ") == "baseline" and row.get("rev") != "workspace":
+            current = row
+        paired.append((row, (head if row.get("rev") == "workspace" else current) or row))
+    return paired

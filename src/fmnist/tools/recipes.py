@@ -1,0 +1,206 @@
+"""`fmnist-recipe`: named training recipes a clone can run by name (files in recipes/).
+
+    fmnist-recipe list                          # every recipe and what it is for
+    fmnist-recipe show speed92                  # its `-S key=value` options
+    fmnist-recipe run speed92 --seeds 0 1 2     # one experiment per seed: speed92-seed0, ...
+    fmnist-recipe run speed92 --seeds 0 --val   # on the validation split: speed92-val-seed0
+    fmnist-recipe run speed92 --seeds 0 1 --queue   # queue them; then `dvc queue start -j 1`
+    fmnist-recipe run speed92 --seeds 3 --remote origin   # a worker: run, then `dvc exp push`
+    fmnist-recipe collect speed92 --seeds 0 1 2 3 4 --remote origin --out reports/speed92
+    fmnist-recipe table study speed92 speed93 --out reports/speedrun   # the speedrun table and plot
+
+A recipe is a YAML file of params overrides on top of params.yaml. Experiment names are
+the recipe and the seed, so a rerun of a finished one is served by DVC's run cache, a
+worker skips what its remote already has, and a sweep spread over machines is collected
+by name; `collect` names the slices that are missing instead of averaging fewer seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from fmnist.errors import ParamsError
+from fmnist.params import PARAMS_FILE, Params, parse_params
+
+RECIPES_DIR = Path("recipes")
+VALIDATION = {"prepare.val_fraction": 0.1, "evaluate.split": "val"}  # choosing, never on test
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    params: dict  # dotted key -> value
+    target: dict | None = None  # {"accuracy": %, "seconds": training seconds}, for the speedrun table
+
+    def options(self, extra: dict | None = None) -> list[str]:
+        """The `-S key=value` options of ``dvc exp run``."""
+        return [f"{k}={yaml.safe_dump(v, default_flow_style=True).strip().removesuffix('...').strip()}"
+                for k, v in {**self.params, **(extra or {})}.items()]  # fmt: skip
+
+    def experiment(self, seed: int, val: bool = False) -> str:
+        return f"{self.name}{'-val' if val else ''}-seed{seed}"
+
+
+def override(raw: dict, changes: dict) -> dict:
+    """params.yaml's mapping with dotted-key changes applied; an unknown key is an error."""
+    raw = copy.deepcopy(raw)
+    for key, value in changes.items():
+        *sections, leaf = key.split(".")
+        node = raw
+        for section in sections:
+            if not isinstance(node.get(section), dict):
+                raise ParamsError(f"unknown key '{key}'")
+            node = node[section]
+        if leaf not in node:
+            raise ParamsError(f"unknown key '{key}'")
+        node[leaf] = value
+    return raw
+
+
+def load_recipe(name: str, directory: Path = RECIPES_DIR) -> Recipe:
+    path = directory / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
+        raise ParamsError(f"{path}: no such recipe (known: {known})")
+    data = yaml.safe_load(path.read_text()) or {}
+    if set(data) - {"description", "params", "target"} or not isinstance(data.get("params", {}), dict):
+        raise ParamsError(f"{path}: expected the keys 'description', 'params' (a mapping) and 'target'")
+    target = data.get("target")
+    if target is not None and (not isinstance(target, dict) or set(target) != {"accuracy", "seconds"}):
+        raise ParamsError(f"{path}: target: expected accuracy (%) and seconds, got {target!r}")
+    return Recipe(name, str(data.get("description", "")).strip(), data.get("params") or {}, target)
+
+
+def resolve(recipe: Recipe, base: dict, extra: dict | None = None) -> Params:
+    """The validated params a run of ``recipe`` trains with, on top of ``base``."""
+    try:
+        return parse_params(override(base, {**recipe.params, **(extra or {})}))
+    except ParamsError as exc:
+        raise ParamsError(f"{RECIPES_DIR / recipe.name}.yaml: {exc}") from None
+
+
+def all_recipes(directory: Path = RECIPES_DIR) -> list[Recipe]:
+    return [load_recipe(p.stem, directory) for p in sorted(directory.glob("*.yaml"))]
+
+
+def run_command(recipe: Recipe, seed: int, val: bool, queue: bool, pull: bool = False) -> list[str]:
+    extra = {"seed": seed, **(VALIDATION if val else {})}
+    command = ["dvc", "exp", "run", "-n", recipe.experiment(seed, val)]
+    command += [arg for option in recipe.options(extra) for arg in ("-S", option)]
+    # A worker: data and run cache from the remote, and a temporary workspace, so a killed
+    # run leaves the clone as it was and a rerun starts clean.
+    command += ["--temp", "--pull", "--allow-missing"] if pull else []
+    return command + (["--queue"] if queue else [])
+
+
+def dvc(*args: str, capture: bool = False) -> subprocess.CompletedProcess:
+    print("+ dvc " + " ".join(args), flush=True)
+    return subprocess.run(["dvc", *args], capture_output=capture, text=True)
+
+
+def remote_experiments(remote: str) -> set[str]:
+    """Names of the experiments of this commit that the git remote already has."""
+    listed = dvc("exp", "list", remote, "--name-only", capture=True)
+    if listed.returncode != 0:
+        raise SystemExit(f"fmnist-recipe: cannot list the experiments on {remote}:\n{listed.stderr.strip()}")
+    return set(listed.stdout.split())
+
+
+def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: str | None, dry: bool) -> None:
+    """Each seed's experiment; with a remote, skip what it has and push what finishes."""
+    done = remote_experiments(remote) if remote and not dry else set()
+    for seed in seeds:
+        name = recipe.experiment(seed, val)
+        if name in done:
+            print(f"fmnist-recipe: {name} is already on {remote}: skipped", flush=True)
+            continue
+        command = run_command(recipe, seed, val, queue, pull=remote is not None)
+        print("+ " + " ".join(command), flush=True)
+        if dry:
+            continue
+        if subprocess.run(command).returncode != 0:
+            sys.exit(1)
+        if remote and dvc("exp", "push", "--run-cache", remote, name).returncode != 0:
+            sys.exit(1)
+
+
+def collect(recipe: Recipe, seeds: list[int], val: bool, remote: str, out: str, allow_missing: bool) -> None:
+    """Pull the sweep's experiments from the remote and summarise them by name."""
+    names = [recipe.experiment(seed, val) for seed in seeds]
+    present = [n for n in names if n in remote_experiments(remote)]
+    if present and dvc("exp", "pull", remote, *present).returncode != 0:
+        sys.exit(1)
+    from fmnist.tools import summarize
+
+    summarize.main(["--exp", *names, "--out", out] + (["--allow-missing"] if allow_missing else []))
+
+
+def table(names: list[str], revs: list[str] | None, out: str) -> None:
+    from dvc.api import exp_show
+
+    from fmnist.tools import speedrun
+
+    recipes = [load_recipe(n) for n in names]
+    base = yaml.safe_load(PARAMS_FILE.read_text())
+    rows = exp_show(revs=revs, force=True)
+    speedrun.write(speedrun.tabulate(recipes, [resolve(r, base) for r in recipes], rows), out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="fmnist-recipe", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="every recipe and what it is for")
+    show = sub.add_parser("show", help="a recipe's -S options")
+    show.add_argument("name")
+    run = sub.add_parser("run", help="one `dvc exp run` per seed, named RECIPE-seedN")
+    run.add_argument("name")
+    run.add_argument("--seeds", type=int, nargs="+", default=[0])
+    run.add_argument("--val", action="store_true", help="train on 90 %% and score the validation split")
+    run.add_argument("--queue", action="store_true", help="queue instead of running now")
+    run.add_argument("--remote", help="git remote: skip experiments it has, `dvc exp push` new ones")
+    run.add_argument("--dry-run", action="store_true", help="print the commands only")
+    gather = sub.add_parser("collect", help="pull a sweep's experiments and summarise them")
+    gather.add_argument("name")
+    gather.add_argument("--seeds", type=int, nargs="+", required=True)
+    gather.add_argument("--val", action="store_true")
+    gather.add_argument("--remote", default="origin", help="git remote (default: origin)")
+    gather.add_argument("--out", default=None, help="summary path without suffix (default: reports/NAME)")
+    gather.add_argument("--allow-missing", action="store_true", help="summarise what is there")
+    tab = sub.add_parser("table", help="the speedrun table and plot of recipes' seeds")
+    tab.add_argument("names", nargs="+")
+    tab.add_argument("--rev", nargs="+", help="baseline commits of the runs (default: HEAD)")
+    tab.add_argument("--out", default="reports/speedrun")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "list":
+            for recipe in all_recipes():
+                print(f"{recipe.name:<10} {recipe.description}")
+            return
+        if args.command == "table":
+            table(args.names, args.rev, args.out)
+            return
+        recipe = load_recipe(args.name)
+        base = yaml.safe_load(PARAMS_FILE.read_text())
+        resolve(recipe, base)  # a recipe that names a wrong key or value fails here, not in DVC
+        if args.command == "show":
+            print(" ".join(f"-S {option}" for option in recipe.options()))
+            return
+    except ParamsError as exc:
+        raise SystemExit(f"fmnist-recipe: {exc}") from None
+    if args.command == "collect":
+        collect(recipe, args.seeds, args.val, args.remote, args.out or f"reports/{recipe.name}", args.allow_missing)
+    else:
+        run_seeds(recipe, args.seeds, args.val, args.queue, args.remote, args.dry_run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The speedrun table: per recipe its settings, FLOPs per image, seeds, accuracy and
+training seconds, against its target; and accuracy against seconds for every run.
+
+Built from experiments named ``<recipe>-seed<N>`` (``fmnist-recipe run``), so every row
+can be rerun by name. Seconds are the CNN's training seconds (DVCLive's summary).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from fmnist.io import atomic_path, write_json, write_text
+from fmnist.params import Params
+from fmnist.plots import save_figure
+from fmnist.tools.expdata import column, is_finished, name_of
+from fmnist.tools.recipes import Recipe
+from fmnist.tools.summarize import mean_std
+
+
+def flops_per_image(p: Params) -> int:
+    """Forward FLOPs of one image through the recipe's CNN (PyTorch's FlopCounterMode)."""
+    from fmnist.cnn_training import spec_of
+    from fmnist.networks import build_cnn, forward_flops
+
+    return forward_flops(build_cnn(spec_of(p.cnn), p.cnn.dropout))
+
+
+def runs_of(recipe: Recipe, rows: list[dict]) -> list[dict]:
+    """Finished experiments named after the recipe, one per seed (the newest if repeated)."""
+    pattern = re.compile(rf"^{re.escape(recipe.name)}-seed(\d+)$")
+    by_seed = {}
+    for row in rows:
+        match = pattern.match(name_of(row))
+        if match and is_finished(row):
+            by_seed.setdefault(int(match.group(1)), row)
+    return [by_seed[s] | {"seed": s} for s in sorted(by_seed)]
+
+
+def tabulate(recipes: list[Recipe], params: list[Params], rows: list[dict]) -> list[dict]:
+    table = []
+    for recipe, p in zip(recipes, params, strict=True):
+        runs = runs_of(recipe, rows)
+        accuracy = [100 * column(r, "cnn.accuracy") for r in runs]
+        seconds = [column(r, "train_cnn/metrics.json:train_seconds") for r in runs]
+        entry = {"recipe": recipe.name, "description": recipe.description, "settings": recipe.params,
+                 "target": recipe.target, "forward_mflop_per_image": round(flops_per_image(p) / 1e6, 2),
+                 "seeds": [r["seed"] for r in runs], "accuracy": accuracy, "train_seconds": seconds}  # fmt: skip
+        if runs:
+            entry["accuracy_mean"], entry["accuracy_std"] = mean_std(accuracy)
+            entry["seconds_mean"], entry["seconds_max"] = mean_std(seconds)[0], max(seconds)
+            if recipe.target:
+                entry["met"] = (entry["accuracy_mean"] >= recipe.target["accuracy"]
+                                and entry["seconds_max"] <= recipe.target["seconds"])  # fmt: skip
+        table.append(entry)
+    return table
+
+
+def markdown(table: list[dict]) -> str:
+    lines = ["| recipe | target | forward MFLOP / image | seeds | test accuracy % (mean ± std) | "
+             "train s (mean, max) | met |", "|---|---|---:|---|---:|---:|---|"]  # fmt: skip
+    for e in table:
+        target = f"≥ {e['target']['accuracy']:.1f} % in ≤ {e['target']['seconds']} s" if e["target"] else ""
+        if not e["seeds"]:
+            lines.append(f"| {e['recipe']} | {target} | {e['forward_mflop_per_image']:.1f} | none yet | | | |")
+            continue
+        met = "" if "met" not in e else ("yes" if e["met"] else "**no**")
+        lines.append(f"| {e['recipe']} | {target} | {e['forward_mflop_per_image']:.1f} | "
+                     f"{', '.join(map(str, e['seeds']))} | {e['accuracy_mean']:.2f} ± {e['accuracy_std']:.2f} | "
+                     f"{e['seconds_mean']:.0f}, {e['seconds_max']:.0f} | {met} |")  # fmt: skip
+    lines += ["", "Settings (on top of params.yaml; `fmnist-recipe show NAME`):", ""]
+    for e in table:
+        settings = ", ".join(f"`{k}={v}`" for k, v in e["settings"].items()) or "the defaults"
+        lines.append(f"- **{e['recipe']}**: {settings}")
+    return "\n".join(lines) + "\n"
+
+
+def plot(table: list[dict], path: Path) -> None:
+    """Test accuracy against training seconds, every run, each recipe's target as a corner."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for e in table:
+        dots = ax.scatter(e["train_seconds"], e["accuracy"], s=18, label=e["recipe"],
+                          marker="*" if e["recipe"] == "study" else "o")  # fmt: skip
+        if e["target"]:
+            t = e["target"]
+            ax.plot([0, t["seconds"], t["seconds"]], [t["accuracy"]] * 2 + [100], linestyle=":",
+                    color=dots.get_facecolor()[0], linewidth=1)  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("CNN training seconds (2 CPU cores, log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(90, 96)
+    ax.set_title("Time to accuracy: every run; dotted, each recipe's target")
+    ax.legend(loc="lower right", fontsize=8)
+    save_figure(fig, path)
+
+
+def write(table: list[dict], out: str) -> None:
+    out = Path(out)
+    write_json(out.with_suffix(".json"), table)
+    write_text(out.with_suffix(".md"), markdown(table))
+    with atomic_path(out.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh)  # one row per run: `dvc plots show` draws it (dvc.yaml)
+        writer.writerow(["recipe", "seed", "train_seconds", "accuracy"])
+        for e in table:
+            for seed, s, a in zip(e["seeds"], e["train_seconds"], e["accuracy"], strict=True):
+                writer.writerow([e["recipe"], seed, round(s, 1), round(a, 2)])
+    plot(table, out.with_suffix(".png"))
+    print(markdown(table), end="")

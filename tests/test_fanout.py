@@ -1,0 +1,120 @@
+"""A sweep spread over workers: each clones, runs its slice by name and pushes it (git refs
+to origin, data to the S3 remote); a collector pulls and summarises, naming what is missing.
+Everything local: a bare git repository and moto's S3 server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dvcrepo import copy_repo, kill_when, run
+
+from conftest import S3_ENV
+
+pytestmark = pytest.mark.slow
+
+# A slice short enough for a test and long enough to be killed mid-training.
+RECIPE = {"description": "fan-out test: the study's LeNet for 3 epochs on 3,000 images",
+          "params": {"prepare.train_size": 3000, "prepare.val_fraction": 0.0, "cnn.epochs": 3, "cnn.batch_size": 64}}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory, reproduced_template, s3_server) -> Path:
+    """The shared pieces: a bare git origin with the baseline commit, its data in S3."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
+    url, client = s3_server
+    client.create_bucket(Bucket="sweep")
+    tmp = tmp_path_factory.mktemp("fanout")
+    repo = copy_repo(reproduced_template[0], tmp / "repo")
+    (repo / "recipes").mkdir()
+    (repo / "recipes" / "tiny.yaml").write_text(yaml.safe_dump(RECIPE))
+    run(repo, "dvc", "remote", "add", "-d", "storage", "s3://sweep/cache")
+    run(repo, "dvc", "remote", "modify", "storage", "endpointurl", url)
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "a sweep's recipe and remote")
+    run(repo, "dvc", "push", **S3_ENV)
+    bare = tmp / "origin.git"
+    run(tmp, "git", "clone", "-q", "--bare", str(repo), str(bare))
+    return bare
+
+
+def clone(origin: Path, where: Path) -> Path:
+    run(where.parent, "git", "clone", "-q", str(origin), str(where))
+    return where
+
+
+def recipe(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run(cwd, sys.executable, "-m", "fmnist.tools.recipes", *args, check=check, **S3_ENV)
+
+
+def remote_names(cwd: Path) -> set[str]:
+    return set(run(cwd, "dvc", "exp", "list", "origin", "--name-only").stdout.split())
+
+
+def summary(collector: Path, seeds: list[int], *extra: str) -> subprocess.CompletedProcess:
+    return recipe(collector, "collect", "tiny", "--seeds", *map(str, seeds), "--out", "sweep", *extra, check=False)
+
+
+@pytest.fixture(scope="module")
+def two_workers(origin, tmp_path_factory) -> Path:
+    """Seeds 1 and 2, each run by its own worker clone and pushed; returns the first worker."""
+    workers = tmp_path_factory.mktemp("workers")
+    for seed in (1, 2):
+        recipe(clone(origin, workers / f"worker{seed}"), "run", "tiny", "--seeds", str(seed), "--remote", "origin")
+    return workers / "worker1"
+
+
+def test_two_workers_each_run_a_seed_and_a_collector_summarises_both(origin, two_workers, tmp_path):
+    collector = clone(origin, tmp_path / "collector")
+    assert {"tiny-seed1", "tiny-seed2"} <= remote_names(collector)
+    result = summary(collector, [1, 2])
+    assert result.returncode == 0, result.stderr
+    report = json.loads((collector / "sweep.json").read_text())
+    assert report["runs"] == 2 and report["seeds"] == [1, 2] and report["missing"] == []
+
+    rerun = recipe(two_workers, "run", "tiny", "--seeds", "1", "--remote", "origin")
+    assert "tiny-seed1 is already on origin: skipped" in rerun.stdout  # nothing runs twice
+
+
+def test_a_killed_worker_pushes_nothing_and_its_rerun_completes_the_sweep(origin, two_workers, tmp_path):
+    worker = clone(origin, tmp_path / "worker3")
+    command = [sys.executable, "-m", "fmnist.tools.recipes", "run", "tiny", "--seeds", "3", "--remote", "origin"]
+    kill_when(worker, command, "epoch   1/3", **S3_ENV)
+    collector = clone(origin, tmp_path / "collector")
+    assert "tiny-seed3" not in remote_names(collector)
+
+    incomplete = summary(collector, [1, 2, 3])
+    assert incomplete.returncode != 0 and "missing or unfinished: tiny-seed3" in incomplete.stderr
+    partial = summary(collector, [1, 2, 3], "--allow-missing")
+    assert json.loads((collector / "sweep.json").read_text())["missing"] == ["tiny-seed3"], partial.stderr
+
+    recipe(worker, "run", "tiny", "--seeds", "3", "--remote", "origin")
+    complete = summary(collector, [1, 2, 3])
+    assert complete.returncode == 0, complete.stderr
+    assert json.loads((collector / "sweep.json").read_text())["runs"] == 3
+
+    run(collector, "dvc", "exp", "branch", "tiny-seed3", "seed3")  # the run as a branch of its own
+    run(collector, "git", "checkout", "-q", "seed3")
+    run(collector, "dvc", "pull", **S3_ENV)  # every output of the pushed run is in the remote, intact
+    assert "up to date" in run(collector, "dvc", "status").stdout
+
+
+def test_pushing_the_same_experiment_twice_changes_nothing(origin, tmp_path, s3_server):
+    _, client = s3_server
+    worker = clone(origin, tmp_path / "worker4")
+    recipe(worker, "run", "tiny", "--seeds", "4", "--remote", "origin")
+
+    def state():
+        refs = run(worker, "git", "ls-remote", "origin").stdout
+        objects = client.list_objects_v2(Bucket="sweep").get("Contents", [])
+        return refs, sorted((o["Key"], o["ETag"]) for o in objects)
+
+    before = state()
+    run(worker, "dvc", "exp", "push", "--run-cache", "origin", "tiny-seed4", **S3_ENV)
+    assert state() == before

@@ -1,0 +1,57 @@
+"""Named recipes (recipes/*.yaml): each one is valid params, trains, and runs by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from fmnist.cnn_training import train_cnn
+from fmnist.errors import ParamsError
+from fmnist.inference import predict_logits
+from fmnist.prepared import Split
+from fmnist.tools.recipes import Recipe, all_recipes, load_recipe, resolve, run_command
+
+from conftest import REPO, small_params_dict
+
+RECIPES = REPO / "recipes"
+EMPTY = Split(np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64))
+
+
+@pytest.mark.parametrize("name", [r.name for r in all_recipes(RECIPES)])
+def test_each_recipe_trains_one_epoch_on_a_small_slice(name):
+    params = resolve(load_recipe(name, RECIPES), small_params_dict(), {"cnn.epochs": 1, "cnn.device": "cpu"})
+    rng = np.random.default_rng(0)
+    split = Split(rng.random((2 * params.cnn.batch_size, 28, 28), dtype=np.float32), np.arange(2 * params.cnn.batch_size) % 10)
+    model, seconds = train_cnn(split, EMPTY, params.cnn, 0, torch.device("cpu"))
+    x = torch.from_numpy(split.x[:8]).unsqueeze(1)
+    logits = predict_logits(model, x, 8, params.evaluate.tta_flip, params.evaluate.tta_shift)
+    assert logits.shape == (8, 10) and torch.isfinite(logits).all() and seconds > 0
+
+
+def test_every_recipe_says_what_it_is_for():
+    assert all(r.description for r in all_recipes(RECIPES))
+
+
+def test_a_recipe_with_a_wrong_key_or_value_names_the_file_and_the_key():
+    bad = Recipe("typo", "a typo", {"cnn.epochz": 3})
+    with pytest.raises(ParamsError, match=r"recipes/typo.yaml: unknown key 'cnn.epochz'"):
+        resolve(bad, small_params_dict())
+    with pytest.raises(ParamsError, match=r"recipes/typo.yaml: .*cnn.lr: expected a finite number > 0.0, got nan"):
+        resolve(Recipe("typo", "", {"cnn.lr": float("nan")}), small_params_dict())
+
+
+def test_an_unknown_recipe_lists_the_known_ones(tmp_path):
+    (tmp_path / "a.yaml").write_text("description: a\nparams: {}\n")
+    with pytest.raises(ParamsError, match=r"nope.yaml: no such recipe \(known: a\)"):
+        load_recipe("nope", tmp_path)
+
+
+def test_experiment_names_are_the_recipe_and_the_seed_so_reruns_find_them():
+    recipe = Recipe("speedy", "", {"cnn.epochs": 4, "cnn.hflip": True, "cnn.lr": 0.005})
+    assert run_command(recipe, 3, val=False, queue=False) == [
+        "dvc", "exp", "run", "-n", "speedy-seed3",
+        "-S", "cnn.epochs=4", "-S", "cnn.hflip=true", "-S", "cnn.lr=0.005", "-S", "seed=3"]  # fmt: skip
+    val = run_command(recipe, 0, val=True, queue=True, pull=True)
+    assert val[4] == "speedy-val-seed0" and "prepare.val_fraction=0.1" in val and "evaluate.split=val" in val
+    assert val[-4:] == ["--temp", "--pull", "--allow-missing", "--queue"]
