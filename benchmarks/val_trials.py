@@ -57,8 +57,9 @@ def trial(args: list[str]) -> dict:
 def table(records: list[dict]) -> str:
     lines = ["| trial (cnn params over params.yaml) | val % | + flip TTA | + shift TTA | + both |",
              "|---|---:|---:|---:|---:|"]  # fmt: skip
+    cell = lambda r, view: f"{r[view]:.2f}" if view in r else ""  # noqa: E731
     for r in records:
-        lines.append(f"| `{r['args']}` | {r['plain']:.2f} | {r.get('flip', '')} | {r.get('shift', '')} | {r.get('flip+shift', '')} |")
+        lines.append(f"| `{r['args']}` | " + " | ".join(cell(r, v) for v in VIEWS) + " |")
     return "\n".join(lines) + "\n"
 
 
