@@ -71,3 +71,13 @@ def test_the_onnx_cnn_comes_the_same_way_and_runs_in_onnx_runtime(upstream, tmp_
 def test_an_unregistered_artifact_is_refused(upstream, tmp_path):
     result = run(tmp_path, "dvc", "artifacts", "get", str(upstream), "fmnist-mlp", "--stage", "prod", check=False)
     assert result.returncode != 0
+
+
+def test_the_python_api_finds_the_prod_cnn_and_reads_it(upstream):
+    import dvc.api
+
+    info = dvc.api.artifacts_show("fmnist-cnn", stage="prod", repo=str(upstream))
+    assert info["path"] == "models/cnn.safetensors"
+    with dvc.api.open(info["path"], repo=str(upstream), rev=info["rev"], mode="rb") as fh:
+        head = fh.read(64)
+    assert head[8:9] == b"{"  # a safetensors file: 8 bytes of header length, then its JSON

@@ -95,7 +95,7 @@ def test_summary_table_has_means_stds_and_the_study():
 @pytest.mark.slow
 def test_summary_of_a_queued_seed_sweep(tmp_path, reproduced_template):
     repo = copy_repo(reproduced_template[0], tmp_path / "repo")
-    run(repo, "dvc", "exp", "run", "--queue", "-S", "seed=1,2")
+    run(repo, "dvc", "exp", "run", "--queue", "-S", "seed=1")
     run(repo, "dvc", "queue", "start", "-j", "1")
     deadline = time.monotonic() + 400
     while time.monotonic() < deadline:
@@ -103,15 +103,15 @@ def test_summary_of_a_queued_seed_sweep(tmp_path, reproduced_template):
         if "Queued" not in status and "Running" not in status:
             break
         time.sleep(3)
-    assert status.count("Success") == 2, status
+    assert status.count("Success") == 1, status
     out = tmp_path / "summary"
     run(repo, sys.executable, "-m", "fmnist.tools.summarize", "--repo", str(repo), "--out", str(out))
     summary = json.loads(out.with_suffix(".json").read_text())
-    assert summary["runs"] == 3 and summary["seeds"] == [0, 1, 2]
-    assert len(summary["models"]["cnn"]["accuracy"]["values"]) == 3
+    assert summary["runs"] == 2 and summary["seeds"] == [0, 1]
+    assert len(summary["models"]["cnn"]["accuracy"]["values"]) == 2
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
 
     run(repo, "git", "commit", "-q", "--allow-empty", "-m", "a later commit")
     run(repo, sys.executable, "-m", "fmnist.tools.summarize", "--repo", str(repo), "--out", str(out),
         "--rev", "HEAD~1", "HEAD")  # fmt: skip
-    assert json.loads(out.with_suffix(".json").read_text())["runs"] == 4  # two baselines, two experiments
+    assert json.loads(out.with_suffix(".json").read_text())["runs"] == 3  # two baselines, one experiment
