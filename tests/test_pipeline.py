@@ -214,3 +214,6 @@ def test_fmnist_exps_shows_the_experiment_both_models_and_the_change_in_200_colu
     [row] = [line for line in lines if "shorter" in line]
     assert "cnn.epochs=2" in row
     assert row.count("%") == 0 and len(re.findall(r"\d+\.\d\d", row)) >= 4  # MLP, CNN, the gap and its interval
+    header = next(line for line in lines if "McNemar p" in line)
+    cells = dict(zip((h.strip() for h in header.split("┃")), (c.strip() for c in row.split("│")), strict=True))
+    assert 0 <= float(cells["McNemar p"]) <= 1 and cells["MLP s"].isdigit() and cells["CNN s"].isdigit()

@@ -10,7 +10,7 @@ from fmnist.cnn_training import train_cnn
 from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
 from fmnist.prepared import Split
-from fmnist.tools.recipes import Recipe, all_recipes, load_recipe, resolve, run_command
+from fmnist.tools.recipes import Recipe, all_recipes, drifted, load_recipe, resolve, run_command
 
 from conftest import REPO, small_params_dict
 
@@ -55,3 +55,12 @@ def test_experiment_names_are_the_recipe_and_the_seed_so_reruns_find_them():
     val = run_command(recipe, 0, val=True, queue=True, pull=True)
     assert val[4] == "speedy-val-seed0" and "prepare.val_fraction=0.1" in val and "evaluate.split=val" in val
     assert val[-4:] == ["--temp", "--pull", "--allow-missing", "--queue"]
+
+
+def test_a_recipe_sets_back_the_params_an_applied_experiment_left_in_the_workspace():
+    committed = {"seed": 0, "cnn": {"epochs": 15, "hflip": False, "lr": 0.001}}
+    workspace = {"seed": 3, "cnn": {"epochs": 4, "hflip": True, "lr": 1e-3}}
+    reset = drifted(workspace, committed)
+    assert reset == {"seed": 0, "cnn.epochs": 15, "cnn.hflip": False}
+    command = run_command(Recipe("speedy", "", {"cnn.epochs": 4}), 1, val=False, queue=False, reset=reset)
+    assert command[5:] == ["-S", "cnn.epochs=4", "-S", "seed=1", "-S", "cnn.hflip=false"]

@@ -54,7 +54,9 @@ def _torch_cnn(path: Path, tta_flip: bool) -> Callable[[np.ndarray], np.ndarray]
     cnn = load_cnn(path)
 
     def logits(x: np.ndarray) -> np.ndarray:
-        batch = torch.from_numpy(np.ascontiguousarray(x[:, None])).contiguous(memory_format=torch.channels_last)
+        # np.require copies a read-only array (a memory map, an ONNX Runtime output): torch wants to own it.
+        batch = torch.from_numpy(np.require(x[:, None], requirements=["C", "W"]))
+        batch = batch.contiguous(memory_format=torch.channels_last)
         return predict_logits(cnn, batch, 1000, tta_flip).numpy()  # evaluate's layout and batch size
 
     return logits

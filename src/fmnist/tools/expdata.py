@@ -19,24 +19,30 @@ def column(row: dict, key: str):
     return None
 
 
+def flatten(node, prefix: str = "") -> dict:
+    """Dotted key -> value for every leaf of a params mapping, as ``dvc exp show`` names them."""
+    if not isinstance(node, dict):
+        return {prefix.rstrip("."): node}
+    return {k: v for key, value in node.items() for k, v in flatten(value, f"{prefix}{key}.").items()}
+
+
 def param_keys(path: Path = PARAMS_FILE) -> list[str]:
-    """Dotted names of every leaf in params.yaml, as ``dvc exp show`` names its columns."""
+    """Dotted names of every leaf in params.yaml."""
+    return list(flatten(yaml.safe_load(Path(path).read_text())))
 
-    def walk(node, prefix: str):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                yield from walk(value, f"{prefix}{key}.")
-        else:
-            yield prefix.rstrip(".")
 
-    return list(walk(yaml.safe_load(Path(path).read_text()), ""))
+def same_value(a, b) -> bool:
+    """Equal as params: 0.001 and 1e-3, 20 and 20.0, true and True."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+        return float(a) == float(b)
+    return shown(a) == shown(b)
 
 
 def shown(value) -> str:
     """A param value as a person would type it after ``-S``: 20, not 20.0."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value in ("True", "False"):  # exp_show gives some booleans as text
         return str(value).lower()
     return str(value)
 

@@ -46,7 +46,7 @@ def table_rows(rows: list[dict], keys: list[str]) -> list[tuple[dict, list[str]]
         split = column(row, "evaluate.split")
         state = row.get("State")
         name = name_of(row) + (f" ({state.lower()})" if state not in (None, "Success") else "")
-        p = column(row, "mcnemar_p")
+        p = column(row, "cnn_minus_mlp.mcnemar_p")
         out.append((row, [
             name, ", ".join(changes) or ("baseline" if row is base else "no change"),
             _pct(column(row, "mlp.accuracy")) + ("" if split in (None, "test") else " (val)"),

@@ -28,6 +28,7 @@ import yaml
 
 from fmnist.errors import ParamsError
 from fmnist.params import PARAMS_FILE, Params, parse_params
+from fmnist.tools.expdata import flatten, same_value
 
 RECIPES_DIR = Path("recipes")
 VALIDATION = {"prepare.val_fraction": 0.1, "evaluate.split": "val"}  # choosing, never on test
@@ -91,8 +92,23 @@ def all_recipes(directory: Path = RECIPES_DIR) -> list[Recipe]:
     return [load_recipe(p.stem, directory) for p in sorted(directory.glob("*.yaml"))]
 
 
-def run_command(recipe: Recipe, seed: int, val: bool, queue: bool, pull: bool = False) -> list[str]:
-    extra = {"seed": seed, **(VALIDATION if val else {})}
+def drifted(workspace: dict, committed: dict) -> dict:
+    """The committed value of every param the workspace changed (an applied experiment, an
+    edit): a recipe sets them back, so it always runs on the commit's params plus its own."""
+    committed = flatten(committed)
+    return {k: committed[k] for k, v in flatten(workspace).items() if k in committed and not same_value(v, committed[k])}
+
+
+def committed_params() -> dict:
+    """params.yaml as HEAD has it; the workspace's where git cannot say."""
+    shown_file = subprocess.run(["git", "show", f"HEAD:{PARAMS_FILE}"], capture_output=True, text=True)
+    return yaml.safe_load(shown_file.stdout if shown_file.returncode == 0 else PARAMS_FILE.read_text())
+
+
+def run_command(recipe: Recipe, seed: int, val: bool, queue: bool, pull: bool = False,
+                reset: dict | None = None) -> list[str]:  # fmt: skip
+    extra = {k: v for k, v in (reset or {}).items() if k not in recipe.params}
+    extra |= {"seed": seed, **(VALIDATION if val else {})}
     command = ["dvc", "exp", "run", "-n", recipe.experiment(seed, val)]
     command += [arg for option in recipe.options(extra) for arg in ("-S", option)]
     # A worker: data and run cache from the remote, and a temporary workspace, so a killed
@@ -118,11 +134,13 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
     """Each seed's experiment; with a remote, skip what it has and push what finishes."""
     done = remote_experiments(remote) if remote and not dry else set()
     for seed in seeds:
+        # `dvc exp run` leaves each finished experiment applied to the workspace: read it anew.
+        reset = drifted(yaml.safe_load(PARAMS_FILE.read_text()), committed_params())
         name = recipe.experiment(seed, val)
         if name in done:
             print(f"fmnist-recipe: {name} is already on {remote}: skipped", flush=True)
             continue
-        command = run_command(recipe, seed, val, queue, pull=remote is not None)
+        command = run_command(recipe, seed, val, queue, pull=remote is not None, reset=reset)
         print("+ " + " ".join(command), flush=True)
         if dry:
             continue
@@ -149,9 +167,9 @@ def table(names: list[str], revs: list[str] | None, out: str) -> None:
     from fmnist.tools import speedrun
 
     recipes = [load_recipe(n) for n in names]
-    base = yaml.safe_load(PARAMS_FILE.read_text())
+    base = committed_params()
     rows = exp_show(revs=revs, force=True)
-    speedrun.write(speedrun.tabulate(recipes, [resolve(r, base) for r in recipes], rows), out)
+    speedrun.write(speedrun.tabulate(recipes, base, rows), out)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 from fmnist.io import atomic_path, write_json, write_text
 from fmnist.params import Params
 from fmnist.plots import save_figure
-from fmnist.tools.expdata import column, is_finished, name_of
-from fmnist.tools.recipes import Recipe
+from fmnist.tools.expdata import column, flatten, is_finished, name_of, same_value, shown
+from fmnist.tools.recipes import Recipe, override, resolve
 from fmnist.tools.summarize import mean_std
 
 
@@ -29,21 +29,31 @@ def flops_per_image(p: Params) -> int:
     return forward_flops(build_cnn(spec_of(p.cnn), p.cnn.dropout))
 
 
-def runs_of(recipe: Recipe, rows: list[dict]) -> list[dict]:
-    """Finished experiments named after the recipe, one per seed (the newest if repeated)."""
+def runs_of(recipe: Recipe, expected: dict, rows: list[dict]) -> list[dict]:
+    """Finished experiments named after the recipe, one per seed (the newest if repeated);
+    one whose params are not the recipe's (``expected``, dotted keys) is an error, not a row."""
     pattern = re.compile(rf"^{re.escape(recipe.name)}-seed(\d+)$")
     by_seed = {}
     for row in rows:
         match = pattern.match(name_of(row))
         if match and is_finished(row):
             by_seed.setdefault(int(match.group(1)), row)
+    for seed, row in by_seed.items():
+        wrong = [f"{k}={shown(column(row, k))} (recipe: {shown(v)})" for k, v in expected.items()
+                 if k != "seed" and not same_value(column(row, k), v)]  # fmt: skip
+        if wrong or not same_value(column(row, "seed"), seed):
+            raise SystemExit(f"fmnist-recipe table: experiment {name_of(row)} did not run recipe "
+                             f"{recipe.name} with seed {seed}: {', '.join(wrong) or 'seed differs'}; "
+                             f"remove it (dvc exp remove {name_of(row)}) and run it again")  # fmt: skip
     return [by_seed[s] | {"seed": s} for s in sorted(by_seed)]
 
 
-def tabulate(recipes: list[Recipe], params: list[Params], rows: list[dict]) -> list[dict]:
+def tabulate(recipes: list[Recipe], base: dict, rows: list[dict]) -> list[dict]:
+    """One entry per recipe; ``base`` is the committed params.yaml the recipes apply to."""
     table = []
-    for recipe, p in zip(recipes, params, strict=True):
-        runs = runs_of(recipe, rows)
+    for recipe in recipes:
+        p = resolve(recipe, base)
+        runs = runs_of(recipe, flatten(override(base, recipe.params)), rows)
         accuracy = [100 * column(r, "cnn.accuracy") for r in runs]
         seconds = [column(r, "train_cnn/metrics.json:train_seconds") for r in runs]
         entry = {"recipe": recipe.name, "description": recipe.description, "settings": recipe.params,
@@ -68,12 +78,13 @@ def markdown(table: list[dict]) -> str:
             lines.append(f"| {e['recipe']} | {target} | {e['forward_mflop_per_image']:.1f} | none yet | | | |")
             continue
         met = "" if "met" not in e else ("yes" if e["met"] else "**no**")
+        spread = f" ± {e['accuracy_std']:.2f}" if len(e["seeds"]) > 1 else " (one seed)"
         lines.append(f"| {e['recipe']} | {target} | {e['forward_mflop_per_image']:.1f} | "
-                     f"{', '.join(map(str, e['seeds']))} | {e['accuracy_mean']:.2f} ± {e['accuracy_std']:.2f} | "
+                     f"{', '.join(map(str, e['seeds']))} | {e['accuracy_mean']:.2f}{spread} | "
                      f"{e['seconds_mean']:.0f}, {e['seconds_max']:.0f} | {met} |")  # fmt: skip
     lines += ["", "Settings (on top of params.yaml; `fmnist-recipe show NAME`):", ""]
     for e in table:
-        settings = ", ".join(f"`{k}={v}`" for k, v in e["settings"].items()) or "the defaults"
+        settings = ", ".join(f"`{k}={shown(v)}`" for k, v in e["settings"].items()) or "the defaults"
         lines.append(f"- **{e['recipe']}**: {settings}")
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,41 @@
+"""The speedrun table (`fmnist-recipe table`): built from experiments named after a recipe,
+only from those that really ran it, judged against the recipe's target."""
+
+from __future__ import annotations
+
+import pytest
+
+from fmnist.tools.expdata import flatten
+from fmnist.tools.recipes import Recipe, override
+from fmnist.tools.speedrun import markdown, tabulate
+
+from conftest import small_params_dict
+
+FAST = Recipe("fast", "a short run", {"cnn.epochs": 2, "cnn.hflip": True}, {"accuracy": 90.0, "seconds": 30})
+
+
+def experiment(name: str, seed: int, accuracy: float, seconds: float, **changes) -> dict:
+    """An exp_show row as DVC names its columns: file prefix, then the dotted key."""
+    params = flatten(override(small_params_dict(), {**FAST.params, "seed": seed, **changes}))
+    return {"Experiment": name, "State": "Success", **{f"params.yaml:{k}": v for k, v in params.items()},
+            "metrics/metrics.json:cnn.accuracy": accuracy, "metrics/metrics.json:mlp.accuracy": 0.85,
+            "dvclive/train_cnn/metrics.json:train_seconds": seconds, "params.yaml:cnn.hflip": "True"}  # fmt: skip
+
+
+def test_each_recipe_row_averages_its_seeds_and_is_judged_on_the_slowest():
+    rows = [experiment("fast-seed0", 0, 0.91, 20.0), experiment("fast-seed1", 1, 0.92, 28.0),
+            experiment("other-seed0", 0, 0.50, 1.0)]  # fmt: skip
+    [entry] = tabulate([FAST], small_params_dict(), rows)
+    assert entry["seeds"] == [0, 1] and entry["accuracy"] == pytest.approx([91.0, 92.0])
+    assert entry["accuracy_mean"] == pytest.approx(91.5) and entry["seconds_max"] == 28.0 and entry["met"]
+    [late] = tabulate([FAST], small_params_dict(), rows[:1] + [experiment("fast-seed1", 1, 0.92, 31.0)])
+    assert not late["met"] and "| **no** |" in markdown([late])
+
+
+def test_an_experiment_named_after_a_recipe_but_run_with_other_params_is_refused():
+    rows = [experiment("fast-seed0", 0, 0.91, 20.0, **{"cnn.epochs": 15})]
+    with pytest.raises(SystemExit, match=r"experiment fast-seed0 did not run recipe fast with seed 0: "
+                                         r"cnn.epochs=15 \(recipe: 2\)"):  # fmt: skip
+        tabulate([FAST], small_params_dict(), rows)
+    with pytest.raises(SystemExit, match="seed differs"):
+        tabulate([FAST], small_params_dict(), [experiment("fast-seed1", 0, 0.91, 20.0)])
