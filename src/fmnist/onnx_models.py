@@ -34,7 +34,24 @@ def export_cnn(model: nn.Module, path: Path | str) -> None:
                                     dynamic_shapes=({0: batch},), dynamo=True, opset_version=OPSET,
                                     verbose=False)  # fmt: skip
     program.optimize()
-    _save(program.model_proto, path)
+    _save(without_exporter_notes(program.model_proto), path)
+
+
+def without_exporter_notes(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The graph without the exporter's per-node notes: stack traces that name files by
+    absolute path would make the bytes depend on where the repository was cloned."""
+    graphs = [model.graph]
+    while graphs:
+        graph = graphs.pop()
+        for node in graph.node:
+            del node.metadata_props[:]
+            node.doc_string = ""
+            graphs += [a.g for a in node.attribute if a.HasField("g")] + [g for a in node.attribute for g in a.graphs]
+    for function in model.functions:
+        for node in function.node:
+            del node.metadata_props[:]
+            node.doc_string = ""
+    return model
 
 
 def mlp_graph(weights: MLPWeights) -> onnx.ModelProto:
