@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The speedrun table: every recipe's seeds on all 60,000 images, one run at a time (training
 # seconds need the cores to themselves), then reports/speedrun.{md,json,csv,png}.
-#   bash scripts/speedrun.sh            # about 70 minutes on 2 CPU cores
+#   bash scripts/speedrun.sh            # about an hour and a half on 2 CPU cores
 #   bash scripts/speedrun.sh --table    # only rebuild the table from the experiments
 # Run on a clean commit after `dvc repro`: the experiments branch from it, and `study`
 # seed 0 is the commit's own run, restored from DVC's run cache.
