@@ -40,17 +40,12 @@ def export_cnn(model: nn.Module, path: Path | str) -> None:
 def without_exporter_notes(model: onnx.ModelProto) -> onnx.ModelProto:
     """The graph without the exporter's per-node notes: stack traces that name files by
     absolute path would make the bytes depend on where the repository was cloned."""
-    graphs = [model.graph]
-    while graphs:
-        graph = graphs.pop()
-        for node in graph.node:
+    pending = [model.graph, *model.functions]  # both hold nodes; a node may hold subgraphs
+    while pending:
+        for node in pending.pop().node:
             del node.metadata_props[:]
             node.doc_string = ""
-            graphs += [a.g for a in node.attribute if a.HasField("g")] + [g for a in node.attribute for g in a.graphs]
-    for function in model.functions:
-        for node in function.node:
-            del node.metadata_props[:]
-            node.doc_string = ""
+            pending += [a.g for a in node.attribute if a.HasField("g")] + [g for a in node.attribute for g in a.graphs]
     return model
 
 

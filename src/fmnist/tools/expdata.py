@@ -49,7 +49,13 @@ def shown(value) -> str:
 
 def changed_params(row: dict, base: dict, keys: list[str]) -> list[str]:
     """``key=value`` for every param whose value differs from the baseline row's."""
-    return [f"{k}={shown(column(row, k))}" for k in keys if repr(column(row, k)) != repr(column(base, k))]
+    return [f"{k}={shown(column(row, k))}" for k in keys if not same_value(column(row, k), column(base, k))]
+
+
+def train_seconds(row: dict, model: str):
+    """From the DVCLive summary, or from metrics/timing.json in revisions that had it."""
+    value = column(row, f"train_{model}/metrics.json:train_seconds")
+    return value if value is not None else column(row, f"{model}.train_seconds")
 
 
 def name_of(row: dict) -> str:

@@ -17,7 +17,14 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
-from fmnist.tools.expdata import changed_params, column, name_of, param_keys, with_baselines
+from fmnist.tools.expdata import (
+    changed_params,
+    column,
+    name_of,
+    param_keys,
+    train_seconds,
+    with_baselines,
+)
 
 HEADER = ("experiment", "changes against its baseline", "MLP %", "CNN %", "CNN − MLP [95 % CI]",
           "McNemar p", "MLP s", "CNN s")  # fmt: skip
@@ -29,9 +36,7 @@ def _pct(value, digits: int = 2) -> str:
 
 
 def _seconds(row: dict, model: str) -> str:
-    value = column(row, f"train_{model}/metrics.json:train_seconds")
-    if value is None:
-        value = column(row, f"{model}.train_seconds")  # revisions before the DVCLive summaries held it
+    value = train_seconds(row, model)
     return "" if value is None else f"{value:.0f}"
 
 

@@ -133,9 +133,10 @@ def remote_experiments(remote: str) -> set[str]:
 def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: str | None, dry: bool) -> None:
     """Each seed's experiment; with a remote, skip what it has and push what finishes."""
     done = remote_experiments(remote) if remote and not dry else set()
+    committed = committed_params()
     for seed in seeds:
         # `dvc exp run` leaves each finished experiment applied to the workspace: read it anew.
-        reset = drifted(yaml.safe_load(PARAMS_FILE.read_text()), committed_params())
+        reset = drifted(yaml.safe_load(PARAMS_FILE.read_text()), committed)
         name = recipe.experiment(seed, val)
         if name in done:
             print(f"fmnist-recipe: {name} is already on {remote}: skipped", flush=True)

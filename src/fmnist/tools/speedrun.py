@@ -16,7 +16,15 @@ import matplotlib.pyplot as plt
 from fmnist.io import atomic_path, write_json, write_text
 from fmnist.params import Params
 from fmnist.plots import save_figure
-from fmnist.tools.expdata import column, flatten, is_finished, name_of, same_value, shown
+from fmnist.tools.expdata import (
+    column,
+    flatten,
+    is_finished,
+    name_of,
+    same_value,
+    shown,
+    train_seconds,
+)
 from fmnist.tools.recipes import Recipe, override, resolve
 from fmnist.tools.summarize import mean_std
 
@@ -55,7 +63,7 @@ def tabulate(recipes: list[Recipe], base: dict, rows: list[dict]) -> list[dict]:
         p = resolve(recipe, base)
         runs = runs_of(recipe, flatten(override(base, recipe.params)), rows)
         accuracy = [100 * column(r, "cnn.accuracy") for r in runs]
-        seconds = [column(r, "train_cnn/metrics.json:train_seconds") for r in runs]
+        seconds = [train_seconds(r, "cnn") for r in runs]
         entry = {"recipe": recipe.name, "description": recipe.description, "settings": recipe.params,
                  "target": recipe.target, "forward_mflop_per_image": round(flops_per_image(p) / 1e6, 2),
                  "seeds": [r["seed"] for r in runs], "accuracy": accuracy, "train_seconds": seconds}  # fmt: skip

@@ -28,7 +28,7 @@ from fmnist.io import write_json, write_text
 from fmnist.params import PARAMS_FILE
 from fmnist.plots import save_figure
 from fmnist.study import STUDY_ACCURACY, STUDY_GAP
-from fmnist.tools.expdata import column, is_finished, name_of, param_keys, shown
+from fmnist.tools.expdata import column, is_finished, name_of, param_keys, shown, train_seconds
 
 # (label, metrics key suffix, scale for display)
 METRICS = (
@@ -38,12 +38,6 @@ METRICS = (
     ("ECE", "ece", 1),
     ("train seconds", "train_seconds", 1),
 )
-
-
-def train_seconds(row: dict, model: str):
-    """From the DVCLive summary, or from metrics/timing.json in revisions that had it."""
-    value = column(row, f"train_{model}/metrics.json:train_seconds")
-    return value if value is not None else column(row, f"{model}.train_seconds")
 
 
 def collect(rows: list[dict], names: list[str] | None) -> tuple[list[dict], list[str]]:
