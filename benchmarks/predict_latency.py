@@ -10,7 +10,6 @@ model loading, one image), median of 5.
 
 from __future__ import annotations
 
-import platform
 import statistics
 import subprocess
 import sys
@@ -19,9 +18,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
+from fmnist.machine import caption, describe
 from fmnist.paths import CNN_MODEL, CNN_ONNX, MLP_MODEL, MLP_ONNX, PREPARED_DIR
 from fmnist.prepared import load_prepared
 from fmnist.serving import load_classifier
@@ -70,10 +69,7 @@ def main() -> None:
             rows.append(f"| {name} | {runtime} | {median:.2f} | {p95:.2f} | {throughput(classifier, x):,.0f} | "
                         f"{command_seconds(png, model, path):.2f} |")  # fmt: skip
             print(rows[-1], flush=True)
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())  # fmt: skip
-    lines = [f"`python benchmarks/predict_latency.py` on {cpu}, {torch.get_num_threads()} threads, torch "
-             f"{torch.__version__.split('+')[0]}: the committed models.", "",
+    lines = [f"`python benchmarks/predict_latency.py` on {caption(describe())}: the committed models.", "",
              "| model | runtime | ms per image (median) | ms per image (95th pct) | images/s at batch 1,000 | "
              "`fmnist-predict one.png`, s |", "|---|---|---:|---:|---:|---:|", *rows]  # fmt: skip
     OUT.write_text("\n".join(lines) + "\n")

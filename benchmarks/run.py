@@ -30,6 +30,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from fmnist.machine import describe
 from fmnist.networks import LeNet
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,13 +78,8 @@ def lenet_training_flops_per_image() -> float:
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())  # fmt: skip
-    return {
-        "cpu": cpu, "logical_cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        **{pkg: version(pkg) for pkg in ("torch", "scikit-learn", "numpy", "dvc")},
-    }  # fmt: skip
+    return describe() | {"python": platform.python_version(),
+                         **{pkg: version(pkg) for pkg in ("torch", "scikit-learn", "numpy", "dvc")}}  # fmt: skip
 
 
 def scratch_pipeline(where: Path, overrides: dict) -> None:

@@ -20,6 +20,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from fmnist.allocator import keep_freed_memory
 from fmnist.cnn_training import start_run, train_epoch
+from fmnist.machine import caption, describe
 from fmnist.params import load_params
 from fmnist.prepared import Split
 from fmnist.sklearn_mlp import fit_mlp
@@ -49,13 +50,14 @@ def mlp_profile(iterations: int = 3) -> str:
     fit_mlp(split.x, split.y, p, 0)
     prof.disable()
     text = io.StringIO()
-    pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(12)
+    pstats.Stats(prof, stream=text).strip_dirs().sort_stats("tottime").print_stats(12)  # no machine's paths
     return f"MLP: {iterations} iterations on 60,000 images, by own time\n{text.getvalue()}"
 
 
 def main() -> None:
     keep_freed_memory()
-    report = cnn_profile() + "\n\n" + mlp_profile()
+    header = f"`python benchmarks/where_time_goes.py` on {caption(describe())}\n\n"
+    report = header + cnn_profile() + "\n\n" + mlp_profile()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(report)
     print(report)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ablation of issue 7: add one change at a time to the study's LeNet, 3 seeds each, then
+# The ablation of the LeNet recipes (reports/README.md): add one change at a time to the study's LeNet, 3 seeds each, then
 # tabulate test accuracy (mean ± std) and training seconds from the experiments.
 #   bash scripts/ablation.sh            # queue and run everything (hours on 2 CPU cores)
 #   bash scripts/ablation.sh --table    # only rebuild reports/ablation.{md,json}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import yaml
 
 from dvcrepo import copy_repo, kill_when, run
 
-from conftest import S3_ENV
+from conftest import REPO, S3_ENV
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +35,7 @@ def origin(tmp_path_factory, reproduced_template, s3_server) -> Path:
     repo = copy_repo(reproduced_template[0], tmp / "repo")
     (repo / "recipes").mkdir()
     (repo / "recipes" / "tiny.yaml").write_text(yaml.safe_dump(RECIPE))
+    shutil.copytree(REPO / "scripts", repo / "scripts")  # the workflow's commands
     run(repo, "dvc", "remote", "add", "-d", "storage", "s3://sweep/cache")
     run(repo, "dvc", "remote", "modify", "storage", "endpointurl", url)
     run(repo, "git", "add", "-A")
@@ -65,8 +67,8 @@ def summary(collector: Path, seeds: list[int], *extra: str) -> subprocess.Comple
 def two_workers(origin, tmp_path_factory) -> Path:
     """Seeds 1 and 2, each run by its own worker clone and pushed; returns the first worker."""
     workers = tmp_path_factory.mktemp("workers")
-    for seed in (1, 2):
-        recipe(clone(origin, workers / f"worker{seed}"), "run", "tiny", "--seeds", str(seed), "--remote", "origin")
+    for seed in (1, 2):  # as .github/workflows/sweep.yml's matrix jobs run them
+        run(clone(origin, workers / f"worker{seed}"), "bash", "scripts/sweep.sh", "worker", "tiny", str(seed), **S3_ENV)
     return workers / "worker1"
 
 
@@ -80,6 +82,9 @@ def test_two_workers_each_run_a_seed_and_a_collector_summarises_both(origin, two
 
     rerun = recipe(two_workers, "run", "tiny", "--seeds", "1", "--remote", "origin")
     assert "tiny-seed1 is already on origin: skipped" in rerun.stdout  # nothing runs twice
+
+    run(collector, "bash", "scripts/sweep.sh", "collect", "tiny", "1", "2", **S3_ENV)  # the workflow's collect job
+    assert json.loads((collector / "reports" / "tiny.json").read_text())["runs"] == 2
 
 
 def test_a_killed_worker_pushes_nothing_and_its_rerun_completes_the_sweep(origin, two_workers, tmp_path):

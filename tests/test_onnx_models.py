@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 import torch
 
 from fmnist.cnn_training import spec_of
@@ -24,3 +25,18 @@ def test_the_cnn_file_names_no_path_of_the_machine_that_built_it_and_still_compu
     onnx_logits = ort.InferenceSession(data).run(None, {INPUT: x})[0]
     with torch.no_grad():
         np.testing.assert_allclose(onnx_logits, model(torch.from_numpy(x)).numpy(), atol=1e-4)
+
+
+def test_the_export_stage_refuses_an_onnx_file_that_disagrees_with_the_original(tmp_path):
+    from fmnist.errors import ModelFileError
+    from fmnist.stages.export import TOLERANCE, agreement
+
+    path = tmp_path / "cnn.onnx"
+    path.write_bytes(b"onnx")
+    reference = np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0]], np.float32)
+    assert agreement(path, reference, reference + TOLERANCE / 2)["same_class"] == 2
+    with pytest.raises(ModelFileError, match=r"cnn.onnx: ONNX Runtime disagrees with the original on 1 of 2 "
+                                             r"images' classes, largest logit difference 2"):  # fmt: skip
+        agreement(path, reference, reference[[0, 0]] + [[0, 0, 0], [0, 0, 0]])
+    with pytest.raises(ModelFileError, match=r"on 0 of 2 images' classes, largest logit difference 0.01"):
+        agreement(path, reference, reference + 0.01)  # same classes, logits too far apart

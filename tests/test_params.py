@@ -111,3 +111,23 @@ def test_yaml_nan_and_infinity_written_by_hand_are_refused_with_the_key(tmp_path
 
 def test_integers_are_accepted_where_numbers_are_expected():
     assert parse_params(with_change("cnn.lr", 1)).cnn.lr == 1.0
+
+
+def test_a_top_level_key_given_twice_is_refused_with_both_lines(tmp_path):
+    source = (REPO / "params.yaml").read_text()
+    second = "cnn:\n  epochs: 3\n"
+    path = tmp_path / "params.yaml"
+    path.write_text(source + second)
+    first_line = 1 + [line.startswith("cnn:") for line in source.splitlines()].index(True)
+    last_line = len(source.splitlines()) + 1
+    with pytest.raises(ParamsError, match=rf"{path}: line {last_line}: key 'cnn' is given twice "
+                                          rf"\(first on line {first_line}\)"):  # fmt: skip
+        load_params(path)
+
+
+def test_a_nested_key_given_twice_is_refused_even_with_equal_values(tmp_path):
+    source = (REPO / "params.yaml").read_text()
+    path = tmp_path / "params.yaml"
+    path.write_text(source.replace("  epochs: 15\n", "  epochs: 15\n  epochs: 15\n", 1))
+    with pytest.raises(ParamsError, match="key 'epochs' is given twice"):
+        load_params(path)

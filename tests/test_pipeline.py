@@ -15,6 +15,8 @@ import yaml
 
 from dvcrepo import STAGES, copy_repo, kill_when, make_repo, run, stages_run
 
+from conftest import REPO
+
 pytestmark = pytest.mark.slow
 
 
@@ -152,7 +154,8 @@ def test_compare_reports_params_and_metric_deltas_between_two_commits(reproduced
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["evaluate"]["bootstrap_samples"] = 500
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert stages_run(run(repo, "dvc", "repro").stdout) == {"evaluate"}
+    status = run(repo, "dvc", "status", "--json").stdout  # why each stage would rerun
+    assert stages_run(run(repo, "dvc", "repro").stdout) == {"evaluate"}, status
     run(repo, "git", "commit", "-qam", "fewer bootstrap samples")
 
     out = tmp_path / "compare.md"
@@ -164,6 +167,12 @@ def test_compare_reports_params_and_metric_deltas_between_two_commits(reproduced
     images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
     assert all((out.parent / image).is_file() for image in images), images  # links resolve beside the report
     assert "train_cnn-train-loss" in report and "confusion_difference" in report
+
+    shutil.copytree(REPO / "scripts", repo / "scripts", dirs_exist_ok=True)  # the workflow's step
+    run(repo, "bash", "scripts/pr-report.sh", "HEAD~1", "pr")
+    comment = (repo / "pr" / "comment.md").read_text()
+    assert "| evaluate.bootstrap_samples" in comment and "cnn_minus_mlp.accuracy_low" in comment
+    assert "![" not in comment and "![" in (repo / "pr" / "report.md").read_text()
 
 
 # ----------------------------------------------------------------------------- a clone

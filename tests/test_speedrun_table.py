@@ -39,3 +39,16 @@ def test_an_experiment_named_after_a_recipe_but_run_with_other_params_is_refused
         tabulate([FAST], small_params_dict(), rows)
     with pytest.raises(SystemExit, match="seed differs"):
         tabulate([FAST], small_params_dict(), [experiment("fast-seed1", 0, 0.91, 20.0)])
+
+
+def test_a_clone_without_the_experiments_does_not_blank_a_table_written_before(tmp_path):
+    from fmnist.tools.speedrun import write
+
+    rows = [experiment("fast-seed0", 0, 0.91, 20.0)]
+    write(tabulate([FAST], small_params_dict(), rows), str(tmp_path / "speedrun"))
+    before = (tmp_path / "speedrun.md").read_text()
+    with pytest.raises(SystemExit, match=r"no experiments of fast here, but .*speedrun.json has runs of them"):
+        write(tabulate([FAST], small_params_dict(), []), str(tmp_path / "speedrun"))
+    assert (tmp_path / "speedrun.md").read_text() == before
+    write(tabulate([FAST], small_params_dict(), []), str(tmp_path / "elsewhere"))  # a new file may be empty
+    assert "none yet" in (tmp_path / "elsewhere.md").read_text()

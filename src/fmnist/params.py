@@ -181,15 +181,43 @@ def parse_params(raw) -> Params:
     return _build(Params, raw, "")
 
 
-def load_params(path: Path = PARAMS_FILE) -> Params:
+class _DuplicateKey(Exception):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error:
+    plain YAML readers keep the last, so a second ``cnn:`` block would hide the first."""
+
+    def construct_mapping(self, node, deep=False):
+        first_line: dict = {}
+        for key_node, _ in node.value:
+            key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line + 1
+            if key in first_line:
+                raise _DuplicateKey(f"line {line}: key '{key}' is given twice (first on line "
+                                    f"{first_line[key]}); YAML readers would keep the last, so keep one")  # fmt: skip
+            first_line[key] = line
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml(path: Path | str, text: str | None = None):
+    """A YAML file's data (``text`` if already read), refusing duplicate keys; every error
+    is a ParamsError that names the file."""
+    if text is None:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise ParamsError(f"cannot read {path}: {exc.strerror}") from exc
     try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise ParamsError(f"cannot read {path}: {exc.strerror}") from exc
-    try:
-        raw = yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python objects
+    except _DuplicateKey as exc:
+        raise ParamsError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path} is not valid YAML: {exc}") from exc
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    raw = read_yaml(path)
     try:
         return parse_params(raw)
     except ParamsError as exc:

@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from fmnist.errors import ParamsError
-from fmnist.params import PARAMS_FILE, Params, parse_params
+from fmnist.params import PARAMS_FILE, Params, parse_params, read_yaml
 from fmnist.tools.expdata import flatten, same_value
 
 RECIPES_DIR = Path("recipes")
@@ -71,7 +71,7 @@ def load_recipe(name: str, directory: Path = RECIPES_DIR) -> Recipe:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
         raise ParamsError(f"{path}: no such recipe (known: {known})")
-    data = yaml.safe_load(path.read_text()) or {}
+    data = read_yaml(path) or {}
     if set(data) - {"description", "params", "target"} or not isinstance(data.get("params", {}), dict):
         raise ParamsError(f"{path}: expected the keys 'description', 'params' (a mapping) and 'target'")
     target = data.get("target")
@@ -102,7 +102,9 @@ def drifted(workspace: dict, committed: dict) -> dict:
 def committed_params() -> dict:
     """params.yaml as HEAD has it; the workspace's where git cannot say."""
     shown_file = subprocess.run(["git", "show", f"HEAD:{PARAMS_FILE}"], capture_output=True, text=True)
-    return yaml.safe_load(shown_file.stdout if shown_file.returncode == 0 else PARAMS_FILE.read_text())
+    if shown_file.returncode != 0:
+        return read_yaml(PARAMS_FILE)
+    return read_yaml(f"HEAD:{PARAMS_FILE}", shown_file.stdout)
 
 
 def run_command(recipe: Recipe, seed: int, val: bool, queue: bool, pull: bool = False,
@@ -136,7 +138,7 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
     committed = committed_params()
     for seed in seeds:
         # `dvc exp run` leaves each finished experiment applied to the workspace: read it anew.
-        reset = drifted(yaml.safe_load(PARAMS_FILE.read_text()), committed)
+        reset = drifted(read_yaml(PARAMS_FILE), committed)
         name = recipe.experiment(seed, val)
         if name in done:
             print(f"fmnist-recipe: {name} is already on {remote}: skipped", flush=True)
@@ -208,17 +210,16 @@ def main(argv: list[str] | None = None) -> None:
             table(args.names, args.rev, args.out)
             return
         recipe = load_recipe(args.name)
-        base = yaml.safe_load(PARAMS_FILE.read_text())
+        base = read_yaml(PARAMS_FILE)
         resolve(recipe, base)  # a recipe that names a wrong key or value fails here, not in DVC
         if args.command == "show":
             print(" ".join(f"-S {option}" for option in recipe.options()))
-            return
+        elif args.command == "collect":
+            collect(recipe, args.seeds, args.val, args.remote, args.out or f"reports/{recipe.name}", args.allow_missing)
+        else:
+            run_seeds(recipe, args.seeds, args.val, args.queue, args.remote, args.dry_run)
     except ParamsError as exc:
         raise SystemExit(f"fmnist-recipe: {exc}") from None
-    if args.command == "collect":
-        collect(recipe, args.seeds, args.val, args.remote, args.out or f"reports/{recipe.name}", args.allow_missing)
-    else:
-        run_seeds(recipe, args.seeds, args.val, args.queue, args.remote, args.dry_run)
 
 
 if __name__ == "__main__":

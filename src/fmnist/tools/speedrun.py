@@ -8,6 +8,7 @@ can be rerun by name. Seconds are the CNN's training seconds (DVCLive's summary)
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -116,8 +117,22 @@ def plot(table: list[dict], path: Path) -> None:
     save_figure(fig, path)
 
 
+def rows_it_would_empty(table: list[dict], existing: Path) -> list[str]:
+    """Recipes that ``existing`` (a table written before) has runs for and ``table`` has none:
+    experiments live in the clone that ran them, so another clone would blank those rows."""
+    if not existing.is_file():
+        return []
+    had = {e["recipe"] for e in json.loads(existing.read_text()) if e.get("seeds")}
+    return [e["recipe"] for e in table if not e["seeds"] and e["recipe"] in had]
+
+
 def write(table: list[dict], out: str) -> None:
     out = Path(out)
+    if emptied := rows_it_would_empty(table, out.with_suffix(".json")):
+        raise SystemExit(f"fmnist-recipe table: no experiments of {', '.join(emptied)} here, but "
+                         f"{out.with_suffix('.json')} has runs of them; left as it is. Experiments stay in "
+                         "the clone that ran them: run them here (fmnist-recipe run NAME --seeds ...), "
+                         "pull them (dvc exp pull origin), or write elsewhere with --out")  # fmt: skip
     write_json(out.with_suffix(".json"), table)
     write_text(out.with_suffix(".md"), markdown(table))
     with atomic_path(out.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as fh:
