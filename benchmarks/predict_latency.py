@@ -1,10 +1,10 @@
-"""How long fmnist-predict takes per image, with each runtime, on this CPU.
+"""How long fmnist predict takes per image, with each runtime, on this CPU.
 
     python benchmarks/predict_latency.py      # after `dvc repro`; writes results/predict_latency.md
 
 In the process: one image at a time (batch of 1), median and 95th percentile of 300 calls
 after 20 warm-up calls, per model and runtime; and images per second at batch 1,000. As a
-command: the wall time of `fmnist-predict one.png` from process start to exit (imports,
+command: the wall time of `fmnist predict one.png` from process start to exit (imports,
 model loading, one image), median of 5.
 """
 
@@ -71,7 +71,7 @@ def main() -> None:
             print(rows[-1], flush=True)
     lines = [f"`python benchmarks/predict_latency.py` on {caption(describe())}: the committed models.", "",
              "| model | runtime | ms per image (median) | ms per image (95th pct) | images/s at batch 1,000 | "
-             "`fmnist-predict one.png`, s |", "|---|---|---:|---:|---:|---:|", *rows]  # fmt: skip
+             "`fmnist predict one.png`, s |", "|---|---|---:|---:|---:|---:|", *rows]  # fmt: skip
     OUT.write_text("\n".join(lines) + "\n")
 
 

@@ -1,13 +1,18 @@
-"""Benchmark: the study's code path against this repository's stages, same data and machine.
+"""Benchmark: the study's code path against this repository's stages, same data, same model,
+same machine.
 
     python benchmarks/run.py            # the study's defaults on all 60,000 images (~25 min here)
     python benchmarks/run.py --quick    # 10,000 images, MLP 20 iterations, CNN 2 epochs (~2 min)
     python benchmarks/run.py --max-iter 30 --epochs 3   # all images, capped: per-iteration rates
 
-Each model is trained by both implementations in turn, in fresh processes, alternating
-which goes first in each repeat, so drift in the machine's speed hits both sides. Ours
-are the real stage commands (``python -m fmnist.stages.train_mlp`` ...) in a scratch copy of the
-pipeline. Writes ``benchmarks/results/<mode>.{json,md}``.
+Both sides train the study's models: ours from params.yaml as the commit has it (HEAD), not
+as the workspace holds it, since `dvc exp run` leaves an experiment's params applied there.
+The report names what each side trained (architecture, precision, batch, epochs) and
+computes FLOPs and the fraction of the fp32 peak from that model. Each model is trained by
+both implementations in turn, in fresh processes, alternating which goes first in each
+repeat, so drift in the machine's speed hits both sides. Ours are the real stage commands
+(``python -m fmnist.stages.train_mlp`` ...) in a scratch copy of the pipeline. Writes
+``benchmarks/results/<mode>.{json,md}`` (``--out DIR`` elsewhere).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from fmnist.machine import describe
+from fmnist.machine import caption, describe
 from fmnist.networks import LeNet
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,11 +72,35 @@ def fp32_peak_gflops(seconds: float = 3.0) -> float:
     return done * 2 * 2048**3 / (time.perf_counter() - start) / 1e9
 
 
-def lenet_training_flops_per_image() -> float:
-    """Forward plus backward FLOPs of one training image, counted by PyTorch."""
+def committed_params() -> dict:
+    """params.yaml as HEAD has it: the study's defaults, whatever an experiment left in the workspace."""
+    shown = subprocess.run(["git", "show", "HEAD:params.yaml"], cwd=REPO, capture_output=True, text=True)
+    if shown.returncode != 0:
+        raise SystemExit(f"benchmark: cannot read HEAD:params.yaml in {REPO} ({shown.stderr.strip()}); "
+                         "pass --params FILE")  # fmt: skip
+    return yaml.safe_load(shown.stdout)
+
+
+def what_ran(cnn: dict, epochs: int) -> dict:
+    """The CNN a side trained, as the report names it."""
+    return {"arch": cnn["arch"], "width": cnn.get("width"), "blocks": cnn.get("blocks"),
+            "precision": cnn.get("precision", "fp32"), "batch_size": cnn["batch_size"], "epochs": epochs}  # fmt: skip
+
+
+STUDY_CNN = {"arch": "lenet", "precision": "fp32", "batch_size": 64}  # benchmarks/study.py's network and loop
+
+
+def training_flops_per_image(cnn: dict) -> float:
+    """Forward plus backward FLOPs of one training image through that CNN, counted by PyTorch."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    model, x = LeNet(), torch.rand(64, 1, 28, 28)
+    from fmnist.networks import CNNSpec, build_cnn
+
+    if cnn["arch"] == "lenet":
+        model = LeNet()
+    else:
+        model = build_cnn(CNNSpec(cnn["arch"], cnn["width"], cnn["blocks"]), 0.0)
+    x = torch.rand(64, 1, 28, 28)
     with FlopCounterMode(display=False) as counter:
         model(x).sum().backward()
     return counter.get_total_flops() / 64
@@ -82,15 +111,16 @@ def machine() -> dict:
                          **{pkg: version(pkg) for pkg in ("torch", "scikit-learn", "numpy", "dvc")}}  # fmt: skip
 
 
-def scratch_pipeline(where: Path, overrides: dict) -> None:
-    """A copy of params.yaml with ``overrides``, and the fetched and prepared data (untimed)."""
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
+def scratch_pipeline(where: Path, params: dict, overrides: dict) -> dict:
+    """``params`` with ``overrides`` as the scratch pipeline's params.yaml, and the fetched and
+    prepared data (untimed); returns the params written."""
     for key, value in overrides.items():
         section, name = key.split(".")
         params[section][name] = value
     (where / "params.yaml").write_text(yaml.safe_dump(params))
     for stage in ("fetch", "prepare"):
         run_measured([sys.executable, "-m", f"fmnist.stages.{stage}"], where)
+    return params
 
 
 def ours(stage: str, where: Path) -> dict:
@@ -126,9 +156,7 @@ def median(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def summarize(
-    runs: dict[str, list[dict]], epochs: int, images: int, peak: float, flops: float
-) -> dict:
+def summarize(runs: dict[str, list[dict]], epochs: int, images: int, peak: float, flops: dict[str, float]) -> dict:
     rows = {}
     for name in ("mlp", "cnn"):
         s, o = runs[f"study_{name}"], runs[f"ours_{name}"]
@@ -148,7 +176,7 @@ def summarize(
     for side in ("study", "ours"):
         per_epoch = cnn[side]["train_seconds"] / epochs
         cnn[side]["seconds_per_epoch"] = per_epoch
-        cnn[side]["fraction_of_fp32_peak"] = flops * images / per_epoch / (peak * 1e9)
+        cnn[side]["fraction_of_fp32_peak"] = flops[side] * images / per_epoch / (peak * 1e9)
     evaluate = {
         k: median(runs["ours_evaluate"], k) for k in ("wall_seconds", "cpu_seconds", "peak_rss_gb")
     }
@@ -166,10 +194,9 @@ def render(result: dict) -> str:
     lines = [
         f"# Benchmark: {result['mode']}", "",
         f"`{result['command']}` on {result['date']}",
-        "", f"Machine: {result['machine']['cpu']}, {result['machine']['logical_cpus']} logical CPUs, "
-        f"{result['machine']['torch_threads']} torch threads; measured fp32 matmul peak "
+        "", f"Machine: {caption(result['machine'])}; measured fp32 matmul peak "
         f"{result['fp32_peak_gflops']:.0f} GFLOP/s. " + ", ".join(
-            f"{k} {v}" for k, v in result["machine"].items() if k not in ("cpu", "logical_cpus", "torch_threads")),
+            f"{k} {result['machine'][k]}" for k in ("python", "scikit-learn", "numpy", "dvc", "cuda")),
         f"Workload: {result['workload']}; {result['repeats']} repeat(s), medians shown.", "",
         "| stage | impl | train s | wall s | CPU s | peak RSS GB | test acc % | study/ours (train) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -184,12 +211,16 @@ def render(result: dict) -> str:
     lines.append(
         f"| evaluate | ours | | {e['wall_seconds']:.1f} | {e['cpu_seconds']:.1f} | {e['peak_rss_gb']:.2f} | | |"
     )
-    cnn = s["models"]["cnn"]
+    cnn, trained, mflop = s["models"]["cnn"], result["cnn_trained"], result["training_mflop_per_image"]
+    name = lambda c: f"{c['arch']} ({c['precision']}, batch {c['batch_size']}, {c['epochs']} epochs)"  # noqa: E731
     lines += [
         "",
+        f"- CNN trained: study {name(trained['study'])}, ours {name(trained['ours'])}"
+        + ("." if trained["study"]["arch"] == trained["ours"]["arch"] else
+           ": **different models**, so the ratio compares recipes, not implementations."),
         f"- CNN seconds per epoch: study {cnn['study']['seconds_per_epoch']:.1f}, ours "
-        f"{cnn['ours']['seconds_per_epoch']:.1f}; fraction of the fp32 peak "
-        f"({result['lenet_training_mflop_per_image']:.1f} MFLOP per training image): study "
+        f"{cnn['ours']['seconds_per_epoch']:.1f}; fraction of the fp32 peak (training MFLOP per image, "
+        f"of the model each side trained: study {mflop['study']:.1f}, ours {mflop['ours']:.1f}): study "
         f"{100 * cnn['study']['fraction_of_fp32_peak']:.0f} %, ours {100 * cnn['ours']['fraction_of_fp32_peak']:.0f} %.",
         f"- Pipeline after `prepare` (MLP + CNN processes; ours also `evaluate`): study {p['study_seconds']:.0f} s, "
         f"ours {p['ours_seconds']:.0f} s, **{p['ratio']:.2f}x**.",
@@ -212,9 +243,12 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, help="cap the CNN's epochs (both sides)")
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
                     help="our CNN's device (the study's code ran on the CPU); default cpu")  # fmt: skip
+    ap.add_argument("--train-size", type=int, help="cap the training images (both sides)")
+    ap.add_argument("--params", type=Path, help="our side's params.yaml (default: HEAD's, the study's)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="where <mode>.{json,md} go (default: %(default)s)")
     args = ap.parse_args()
     images, max_iter, epochs = (10_000, 20, 2) if args.quick else (FULL_IMAGES, 200, 15)
-    max_iter, epochs = args.max_iter or max_iter, args.epochs or epochs
+    images, max_iter, epochs = args.train_size or images, args.max_iter or max_iter, args.epochs or epochs
     overrides = {"prepare.train_size": 0 if images == FULL_IMAGES else images, "mlp.max_iter": max_iter,
                  "cnn.epochs": epochs, "cnn.device": args.device}  # fmt: skip
     console = Console()
@@ -225,7 +259,8 @@ def main() -> None:
     study_args = ["--train-size", str(images), "--max-iter", str(max_iter), "--epochs", str(epochs)]
     with tempfile.TemporaryDirectory(prefix="fmnist-bench-") as tmp:
         where = Path(tmp)
-        scratch_pipeline(where, overrides)
+        base = yaml.safe_load(args.params.read_text()) if args.params else committed_params()
+        ours_params = scratch_pipeline(where, base, overrides)
         for rep in range(args.repeats):
             for model, stage in (("mlp", "train_mlp"), ("cnn", "train_cnn")):
                 sides = [
@@ -240,24 +275,24 @@ def main() -> None:
             for model in ("mlp", "cnn"):
                 runs[f"ours_{model}"][-1]["test_accuracy"] = metrics[model]["accuracy"]
     result = {
-        "mode": "quick" if args.quick else ("full" if (max_iter, epochs) == (200, 15) else "capped"),
+        "mode": "quick" if args.quick else ("full" if (images, max_iter, epochs) == (FULL_IMAGES, 200, 15) else "capped"),
         "command": shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]),
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": machine() | {"cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
         "our_cnn_device": args.device, "fp32_peak_gflops": peak,
-        "lenet_training_mflop_per_image": lenet_training_flops_per_image() / 1e6,
+        "cnn_trained": (trained := {"study": STUDY_CNN | {"epochs": epochs}, "ours": what_ran(ours_params["cnn"], epochs)}),
+        "training_mflop_per_image": {side: training_flops_per_image(c) / 1e6 for side, c in trained.items()},
         "workload": f"{images} training images, MLP max_iter {max_iter}, CNN {epochs} epochs, 10,000 test images",
         "repeats": args.repeats,
         "runs": {k: [{m: v for m, v in r.items() if m != "stdout"} for r in rs] for k, rs in runs.items()},
         "dvc": {"status": timed_dvc(["status"]), "repro (no-op)": timed_dvc(["repro"])},
     }  # fmt: skip
-    result["summary"] = summarize(
-        runs, epochs, images, peak, result["lenet_training_mflop_per_image"] * 1e6
-    )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{result['mode']}.json").write_text(json.dumps(result, indent=2) + "\n")
+    flops = {side: 1e6 * mflop for side, mflop in result["training_mflop_per_image"].items()}
+    result["summary"] = summarize(runs, epochs, images, peak, flops)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{result['mode']}.json").write_text(json.dumps(result, indent=2) + "\n")
     markdown = render(result)
-    (RESULTS / f"{result['mode']}.md").write_text(markdown)
+    (args.out / f"{result['mode']}.md").write_text(markdown)
     table = Table(title=f"study vs ours ({result['mode']})")
     for col in ("stage", "study train s", "ours train s", "ratio", "study acc %", "ours acc %"):
         table.add_column(col)

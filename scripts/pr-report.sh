@@ -14,7 +14,7 @@ base=${1:?usage: scripts/pr-report.sh BASE_REV [OUT]}
 out=${2:-reports/pr}
 mkdir -p "$out"
 dvc repro
-fmnist-compare --base "$base" --out "$out/report.md" > /dev/null
+fmnist compare --base "$base" --out "$out/report.md" > /dev/null
 {
   grep -v '^!\[' "$out/report.md"
   echo "Plots and training curves: the \`pr-report\` artifact of this workflow run."

@@ -11,10 +11,10 @@ source .venv/bin/activate
 export DVC_NO_ANALYTICS=1
 
 if [[ "${1:-}" != "--table" ]]; then
-  fmnist-recipe run speed92 --seeds 0 1 2 3 4
-  fmnist-recipe run speed93 --seeds 0 1 2 3 4
-  fmnist-recipe run speed94 --seeds 0 1 2 3 4
-  fmnist-recipe run study --seeds 0     # the committed run, from the run cache; its spread over seeds: reports/seed_sweep
-  fmnist-recipe run best15 --seeds 0 1 2
+  fmnist recipe run speed92 --seeds 0 1 2 3 4
+  fmnist recipe run speed93 --seeds 0 1 2 3 4
+  fmnist recipe run speed94 --seeds 0 1 2 3 4
+  fmnist recipe run study --seeds 0     # the committed run, from the run cache; its spread over seeds: reports/seed_sweep
+  fmnist recipe run best15 --seeds 0 1 2
 fi
-fmnist-recipe table study speed92 speed93 speed94 best15 --out reports/speedrun
+fmnist recipe table study speed92 speed93 speed94 best15 --out reports/speedrun

@@ -20,7 +20,7 @@ if [ "$role" = worker ]; then  # experiments are commits: an identity where the 
   git config user.name >/dev/null || git config user.name "fmnist-dvc sweep"
 fi
 case "$role" in
-  worker) fmnist-recipe run "$recipe" --seeds "$@" --remote origin ;;
-  collect) fmnist-recipe collect "$recipe" --seeds "$@" --remote origin --out "reports/$recipe" --allow-missing ;;
+  worker) fmnist recipe run "$recipe" --seeds "$@" --remote origin ;;
+  collect) fmnist recipe collect "$recipe" --seeds "$@" --remote origin --out "reports/$recipe" --allow-missing ;;
   *) echo "$usage" >&2; exit 2 ;;
 esac

@@ -124,3 +124,13 @@ def test_the_library_never_imports_the_tools_or_the_stages():
         name = "fmnist" if path.stem == "__init__" else f"fmnist.{path.stem}"
         bad = {m for m in imports_of(name) if m.startswith(("fmnist.tools", "fmnist.stages"))}
         assert not bad, f"{name} imports {bad}"
+
+
+def test_no_module_imports_itself_through_others():
+    """No import circle: each module can be read, and changed, before the ones that use it."""
+    modules = [".".join(p.relative_to(REPO / "src").with_suffix("").parts) for p in (REPO / "src" / "fmnist").rglob("*.py")]
+    modules = [m.removesuffix(".__init__") for m in modules]
+    for module in modules:
+        others = {m for m in closure(module) - {module} if not module.startswith(m + ".")}  # a package runs its parents
+        assert not any(module in closure(m) for m in others if not m.startswith(module + ".")), \
+            f"{module} imports itself through {sorted(m for m in others if module in closure(m))}"

@@ -163,7 +163,13 @@ def test_compare_reports_params_and_metric_deltas_between_two_commits(reproduced
     report = out.read_text()
     assert "| evaluate.bootstrap_samples" in report and "2000" in report and "500" in report
     headline = report.split("<details>")[0]
-    assert "cnn_minus_mlp.accuracy_low" in headline and "cnn_minus_mlp.accuracy_high" in headline
+    for rev in ("HEAD~1", "HEAD"):  # percent with intervals, McNemar's p in scientific notation
+        assert re.search(rf"^\| {re.escape(rev)} \| \d+\.\d\d \[.*\] \| .* \| \d\.\de-\d\d \| \d+ \| \d+ \|$",
+                         headline, re.M), headline  # fmt: skip
+    assert "cnn_minus_mlp.accuracy_low" in report.split("<details>")[1]  # DVC's own diff, kept below
+    same = run(repo, sys.executable, "-m", "fmnist.tools.compare", "--base", "HEAD", "--head", "HEAD",
+               "--out", str(tmp_path / "same.md")).stdout  # fmt: skip
+    assert "Both name the same commit" in same and "|" not in same
     images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
     assert all((out.parent / image).is_file() for image in images), images  # links resolve beside the report
     assert "train_cnn-train-loss" in report and "confusion_difference" in report
@@ -216,13 +222,12 @@ def test_exp_show_has_both_accuracies_and_the_changed_param(clone_with_an_experi
     assert any(line.startswith("shorter,") for line in rows)
 
 
-def test_fmnist_exps_shows_the_experiment_both_models_and_the_change_in_200_columns(clone_with_an_experiment):
-    result = run(clone_with_an_experiment, sys.executable, "-m", "fmnist.tools.exps", COLUMNS="200")
+def test_fmnist_exps_shows_the_experiment_both_models_and_the_change_in_80_columns(clone_with_an_experiment):
+    result = run(clone_with_an_experiment, sys.executable, "-m", "fmnist.tools.cli", "exps", COLUMNS="80")
     lines = result.stdout.splitlines()
-    assert max(len(line) for line in lines) <= 200 and "…" not in result.stdout
-    [row] = [line for line in lines if "shorter" in line]
-    assert "cnn.epochs=2" in row
-    assert row.count("%") == 0 and len(re.findall(r"\d+\.\d\d", row)) >= 4  # MLP, CNN, the gap and its interval
-    header = next(line for line in lines if "McNemar p" in line)
-    cells = dict(zip((h.strip() for h in header.split("┃")), (c.strip() for c in row.split("│")), strict=True))
-    assert 0 <= float(cells["McNemar p"]) <= 1 and cells["MLP s"].isdigit() and cells["CNN s"].isdigit()
+    assert max(len(line) for line in lines) <= 80
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("shorter"))
+    mlp, cnn, gap, p, mlp_s, cnn_s = lines[at].split()[1:]
+    assert re.fullmatch(r"\d+\.\d\d", mlp) and re.fullmatch(r"\d+\.\d\d", cnn) and re.fullmatch(r"[+-]\d+\.\d\d", gap)
+    assert re.fullmatch(r"\d\.\de[-+]\d\d", p) and mlp_s.isdigit() and cnn_s.isdigit()
+    assert lines[at + 1].split()[0] == "cnn.epochs=2"  # what it changed, under its name

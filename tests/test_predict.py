@@ -1,4 +1,4 @@
-"""fmnist-predict: a person's own images, preprocessed as documented, classified by either
+"""fmnist predict: a person's own images, preprocessed as documented, classified by either
 runtime; every bad input is one line naming the file, and the rest is still classified."""
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def test_a_folder_with_bad_files_reports_each_and_classifies_the_rest(tmp_path, 
     assert [r["image"] for r in out["results"]] == [str(folder / f"good{i}.png") for i in range(3)]
     assert all(len(r["cnn"]) == 3 and len(r["mlp"]) == 3 for r in out["results"])
     for path in bad:
-        assert f"fmnist-predict: error: {path}: " in err
+        assert f"fmnist predict: error: {path}: " in err
     assert "notes.txt" not in err
 
 

@@ -36,7 +36,7 @@ def committed(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_each_generated_page_matches_the_committed_metrics_and_reports(page, committed):
     text = (committed / page).read_text()
-    assert render_page(page, text, committed) == text, f"run `fmnist-readme` and commit {page}"
+    assert render_page(page, text, committed) == text, f"run `fmnist pages` and commit {page}"
 
 
 @pytest.mark.slow

@@ -10,7 +10,8 @@ from fmnist.cnn_training import train_cnn
 from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
 from fmnist.prepared import Split
-from fmnist.tools.recipes import Recipe, all_recipes, drifted, load_recipe, resolve, run_command
+from fmnist.tools.recipebook import Recipe, all_recipes, drifted, load_recipe, resolve
+from fmnist.tools.recipes import run_command
 
 from conftest import REPO, small_params_dict
 

@@ -1,4 +1,4 @@
-"""The speedrun table (`fmnist-recipe table`): built from experiments named after a recipe,
+"""The speedrun table (`fmnist recipe table`): built from experiments named after a recipe,
 only from those that really ran it, judged against the recipe's target."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fmnist.tools.expdata import flatten
-from fmnist.tools.recipes import Recipe, override
+from fmnist.tools.recipebook import Recipe, override
 from fmnist.tools.speedrun import markdown, tabulate
 
 from conftest import small_params_dict

@@ -1,4 +1,4 @@
-"""fmnist-summary: mean ± std across experiments, from rows as dvc.api.exp_show gives them."""
+"""fmnist summary: mean ± std across experiments, from rows as dvc.api.exp_show gives them."""
 
 from __future__ import annotations
 

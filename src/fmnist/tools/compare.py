@@ -1,7 +1,7 @@
-"""`fmnist-compare`: the MLP-vs-CNN comparison between two revisions, as markdown.
+"""`fmnist compare`: the MLP-vs-CNN comparison between two revisions, as markdown.
 
-    fmnist-compare                          # main against the workspace -> reports/compare.md
-    fmnist-compare --base HEAD~1 --head HEAD --out pr.md
+    fmnist compare                          # main against the workspace -> reports/compare.md
+    fmnist compare --base HEAD~1 --head HEAD --out pr.md
 
 The same report a pull request gets as a comment (.github/workflows/pr-report.yml): what
 changed in params.yaml, the declared metrics with their deltas (`dvc params diff`,
@@ -19,10 +19,9 @@ import sys
 from pathlib import Path
 
 from fmnist.io import write_text
+from fmnist.paths import CNN_LIVE, METRICS, MLP_LIVE
+from fmnist.tools import pairview
 
-HEADLINE = ("mlp.accuracy", "cnn.accuracy", "cnn_minus_mlp.accuracy", "cnn_minus_mlp.accuracy_low",
-            "cnn_minus_mlp.accuracy_high", "cnn_minus_mlp.mcnemar_p", "mlp.macro_f1", "cnn.macro_f1",
-            "train_seconds")  # fmt: skip
 IMAGES = ("plots/accuracy.png", "plots/confusion_difference.png", "plots/top_confusions.png")
 CURVES = ("dvclive/train_cnn/plots/metrics/train/loss.tsv", "dvclive/train_mlp/plots/metrics/train/loss.tsv",
           "dvclive/train_cnn/plots/metrics/val/accuracy.tsv")  # fmt: skip
@@ -32,18 +31,35 @@ def dvc(*args: str) -> str:
     exe = Path(sys.executable).with_name("dvc")
     result = subprocess.run([str(exe), *args], capture_output=True, text=True)
     if result.returncode != 0:
-        raise SystemExit(f"fmnist-compare: dvc {' '.join(args)} failed:\n{result.stderr.strip()}")
+        raise SystemExit(f"fmnist compare: dvc {' '.join(args)} failed:\n{result.stderr.strip()}")
     return result.stdout.strip()
 
 
-def headline(metrics_md: str) -> str:
-    """The header and the rows of the key metrics from `dvc metrics diff --md`, in HEADLINE order."""
-    lines = metrics_md.splitlines()
-    rows: dict[str, list[str]] = {}
-    for line in lines[2:]:
-        if line.count("|") > 3:
-            rows.setdefault(line.split("|")[2].strip(), []).append(line)
-    return "\n".join(lines[:2] + [line for m in HEADLINE for line in rows.get(m, [])])
+def git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], capture_output=True, text=True)
+
+
+def read_json_at(rev: str | None, path: Path) -> dict:
+    """A git-tracked JSON file as ``rev`` has it (the workspace's with ``rev`` None); {} if absent."""
+    if rev is None:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    shown = git("show", f"{rev}:{path.as_posix()}")
+    return json.loads(shown.stdout) if shown.returncode == 0 else {}
+
+
+def pair_at(rev: str | None) -> pairview.PairRow:
+    """The revision's MLP-against-CNN row, from its metrics files (they live in git)."""
+    seconds = {model: read_json_at(rev, live / "metrics.json").get("train_seconds")
+               for model, live in (("mlp", MLP_LIVE), ("cnn", CNN_LIVE))}  # fmt: skip
+    return pairview.from_metrics(rev or "workspace", read_json_at(rev, METRICS), seconds)
+
+
+def same_commit(base: str, head: str | None) -> str | None:
+    """The commit both name, when they name one (the workspace is never a commit)."""
+    if head is None:
+        return None
+    commits = {git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").stdout.strip() for rev in (base, head)}
+    return commits.pop() if len(commits) == 1 and "" not in commits else None
 
 
 def curve_images(revs: list[str], folder: Path) -> list[Path]:
@@ -69,6 +85,9 @@ def build_report(base: str, head: str | None, out: Path | None = None) -> str:
     link = lambda path: Path(os.path.relpath(path, out.parent if out else ".")).as_posix()  # noqa: E731
     revs = [base] if head is None else [base, head]
     head_name = head or "workspace"
+    if commit := same_commit(base, head):
+        return (f"## MLP vs CNN: `{head}` against `{base}`\n\nBoth name the same commit ({commit[:7]}): "
+                "nothing to compare.\n")  # fmt: skip
     params = dvc("params", "diff", *revs, "--md")
     metrics = dvc("metrics", "diff", *revs, "--md", "--all")
     lines = [
@@ -80,9 +99,11 @@ def build_report(base: str, head: str | None, out: Path | None = None) -> str:
         "",
         "### Metrics",
         "",
-        headline(metrics) if metrics.count("\n") > 1 else "No metrics found in either revision.",
+        "Test accuracy in percent with its 95 % interval, the CNN's lead with its paired-bootstrap "
+        "interval, McNemar's exact p, training seconds:",
         "",
-        "<details><summary>All metrics</summary>",
+        pairview.markdown([pair_at(base), pair_at(head)], first="revision"),
+        "<details><summary>All declared metrics (dvc metrics diff: fractions, rounded to 5 decimals)</summary>",
         "",
         metrics,
         "",
@@ -95,13 +116,13 @@ def build_report(base: str, head: str | None, out: Path | None = None) -> str:
     lines += [f"### Plots of `{head_name}`", ""]
     for image in IMAGES:
         lines.append(f"![{Path(image).stem}]({link(image)})")
-    lines += ["", "Regenerate locally: `fmnist-compare --base " + base
+    lines += ["", "Regenerate locally: `fmnist compare --base " + base
               + ("" if head is None else f" --head {head}") + "`.", ""]  # fmt: skip
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="fmnist-compare", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="fmnist compare", description=__doc__.split("\n")[0])
     parser.add_argument("--base", default="main", help="base revision (default: main)")
     parser.add_argument("--head", default=None, help="head revision (default: the workspace)")
     parser.add_argument("--out", default="reports/compare.md", help="markdown file to write")

@@ -1,105 +1,107 @@
-"""`fmnist-exps`: experiments side by side, both models, in a table that fits a terminal.
+"""`fmnist exps`: every experiment side by side, both models, readable at 80 columns.
 
-    fmnist-exps                      # HEAD and its experiments, and the workspace
-    fmnist-exps --rev main other     # other baseline commits and their experiments
-    fmnist-exps --sort cnn           # best CNN first (also: mlp, diff)
-    fmnist-exps --md                 # markdown, for a pull request or a report
+    fmnist exps                      # HEAD and its experiments, and the workspace
+    fmnist exps --rev main other     # other baseline commits and their experiments
+    fmnist exps --sort cnn           # best CNN first (also: mlp, diff)
+    fmnist exps --md                 # markdown with every changed param, for a pull request
+    fmnist exps --json               # the same, for machines
 
-Built on ``dvc.api.exp_show``. Each row lists the params it changes against its baseline
-commit, so both models stay side by side even when only one of them was retrained (where
-``dvc exp show --only-changed`` would drop the other's columns).
+Built on ``dvc.api.exp_show``. Each row says what it changes against its baseline commit,
+so both models stay side by side even when only one of them was retrained (where
+``dvc exp show --only-changed`` would drop the other's columns). In the console a recipe's
+run is named by its recipe and seed; ``--md`` and ``--json`` list its overrides.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
+from fmnist.errors import ParamsError
+from fmnist.tools import pairview
 from fmnist.tools.expdata import (
     changed_params,
     column,
     name_of,
     param_keys,
-    train_seconds,
+    same_value,
     with_baselines,
 )
+from fmnist.tools.recipebook import RECIPES_DIR, load_recipe
 
-HEADER = ("experiment", "changes against its baseline", "MLP %", "CNN %", "CNN − MLP [95 % CI]",
-          "McNemar p", "MLP s", "CNN s")  # fmt: skip
 SORT_KEYS = {"mlp": "mlp.accuracy", "cnn": "cnn.accuracy", "diff": "cnn_minus_mlp.accuracy"}
 
 
-def _pct(value, digits: int = 2) -> str:
-    return "" if value is None else f"{100 * value:.{digits}f}"
+def recipe_of(row: dict, recipes: Path = RECIPES_DIR) -> str | None:
+    """The recipe an experiment ran, when it is named after one (`fmnist recipe run` names
+    them RECIPE-seedN) and ran that recipe's params; else None."""
+    match = re.match(r"^(.+?)(-val)?-seed(\d+)$", name_of(row))
+    if not match or not (recipes / f"{match.group(1)}.yaml").is_file():
+        return None
+    try:
+        recipe = load_recipe(match.group(1), recipes)
+    except ParamsError:
+        return None
+    if not all(same_value(column(row, k), v) for k, v in recipe.params.items()):
+        return None
+    return recipe.name
 
 
-def _seconds(row: dict, model: str) -> str:
-    value = train_seconds(row, model)
-    return "" if value is None else f"{value:.0f}"
-
-
-def table_rows(rows: list[dict], keys: list[str]) -> list[tuple[dict, list[str]]]:
-    """Each exp_show row that has metrics, with its cells."""
+def experiment_rows(rows: list[dict], keys: list[str], recipes: Path = RECIPES_DIR) -> list[tuple[dict, pairview.PairRow, str]]:
+    """(exp_show row, its pair row with the short detail, every changed param) for each row with metrics."""
     out = []
     for row, base in with_baselines(rows):
         if column(row, "mlp.accuracy") is None and column(row, "cnn.accuracy") is None:
             continue  # queued, failed, or a commit without a run
-        gap, low, high = (column(row, f"cnn_minus_mlp.{k}") for k in ("accuracy", "accuracy_low", "accuracy_high"))
-        changes = changed_params(row, base, keys) if row is not base else []
-        split = column(row, "evaluate.split")
+        changes = ", ".join(changed_params(row, base, keys)) if row is not base else ""
+        changes = changes or ("baseline" if row is base else "no change")
         state = row.get("State")
         name = name_of(row) + (f" ({state.lower()})" if state not in (None, "Success") else "")
-        p = column(row, "cnn_minus_mlp.mcnemar_p")
-        out.append((row, [
-            name, ", ".join(changes) or ("baseline" if row is base else "no change"),
-            _pct(column(row, "mlp.accuracy")) + ("" if split in (None, "test") else " (val)"),
-            _pct(column(row, "cnn.accuracy")) + ("" if split in (None, "test") else " (val)"),
-            "" if gap is None else f"{100 * gap:+.2f} [{100 * low:+.2f}, {100 * high:+.2f}]",
-            "" if p is None else f"{p:.2g}", _seconds(row, "mlp"), _seconds(row, "cnn"),
-        ]))  # fmt: skip
+        split = column(row, "evaluate.split")
+        short = "recipe's params" if recipe_of(row, recipes) else changes  # the name says recipe and seed
+        short += "" if split in (None, "test") else "; val split"
+        out.append((row, pairview.from_exp_row(name, row, short), changes))
     return out
 
 
-def best_first(pairs: list[tuple[dict, list[str]]], by: str) -> list[tuple[dict, list[str]]]:
-    value = lambda pair: column(pair[0], SORT_KEYS[by])  # noqa: E731
-    return sorted(pairs, key=lambda pair: -value(pair) if value(pair) is not None else float("inf"))
+def best_first(entries: list, by: str) -> list:
+    value = lambda entry: column(entry[0], SORT_KEYS[by])  # noqa: E731
+    return sorted(entries, key=lambda e: -value(e) if value(e) is not None else float("inf"))
 
 
-def markdown(cells: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|---|---|" + "---:|" * (len(HEADER) - 2)]
-    return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells]) + "\n"
-
-
-def show(cells: list[list[str]], console: Console) -> None:
-    table = Table(title="MLP vs CNN per experiment (test accuracy unless marked val)", title_justify="left")
-    for i, name in enumerate(HEADER):
-        table.add_column(name, justify="left" if i < 2 else "right", overflow="fold",
-                         no_wrap=i not in (0, 1))  # fmt: skip
-    for row in cells:
-        table.add_row(*row)
-    console.print(table)
+TITLE = "MLP vs CNN per experiment (test accuracy unless marked val split)"
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="fmnist-exps", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="fmnist exps", description=__doc__.split("\n")[0])
     parser.add_argument("--repo", default=".", help="the DVC repository (default: here)")
     parser.add_argument("--rev", nargs="+", help="baseline commits (default: HEAD)")
     parser.add_argument("--sort", choices=sorted(SORT_KEYS), help="order rows by this accuracy")
-    parser.add_argument("--md", action="store_true", help="print markdown instead of a table")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--md", action="store_true", help="markdown, with every changed param")
+    out.add_argument("--json", action="store_true", help="JSON, with every changed param")
     args = parser.parse_args(argv)
 
     from dvc.api import exp_show
 
     rows = exp_show(repo=args.repo, revs=args.rev, force=True)
-    keys = param_keys(f"{args.repo}/params.yaml")
-    pairs = table_rows(rows, keys)
-    cells = [c for _, c in (best_first(pairs, args.sort) if args.sort else pairs)]
+    entries = experiment_rows(rows, param_keys(Path(args.repo) / "params.yaml"), Path(args.repo) / RECIPES_DIR)
+    entries = best_first(entries, args.sort) if args.sort else entries
+    full = [replace(pair, detail=changes) for _, pair, changes in entries]
     if args.md:
-        print(markdown(cells), end="")
+        print(pairview.markdown(full, first="experiment (changes against its baseline)"), end="")
+    elif args.json:
+        print(json.dumps([pairview.as_json(p) for p in full], indent=2))
     else:
-        show(cells, Console())
+        console = Console()
+        table = pairview.console_table([pair for _, pair, _ in entries], TITLE, "experiment", console.width)
+        table.caption, table.caption_justify = "every changed param: fmnist exps --md (or --json)", "left"
+        console.print(table)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
-"""`fmnist-predict`: classify your own images with the CNN, the MLP, or both side by side.
+"""`fmnist predict`: classify your own images with the CNN, the MLP, or both side by side.
 
-    fmnist-predict shirt.png                    # both models, top 3 classes each
-    fmnist-predict photos/ --model cnn -k 1     # every image in a folder
-    fmnist-predict t10k-images-idx3-ubyte.gz    # an IDX file, Fashion-MNIST's own format
-    fmnist-predict shirt.png --runtime onnx     # ONNX Runtime: neither torch nor sklearn
-    fmnist-predict shirt.png --cnn cnn.safetensors   # a file `dvc artifacts get` fetched
-    fmnist-predict shirt.png --json             # for machines
+    fmnist predict shirt.png                    # both models, top 3 classes each
+    fmnist predict photos/ --model cnn -k 1     # every image in a folder
+    fmnist predict t10k-images-idx3-ubyte.gz    # an IDX file, Fashion-MNIST's own format
+    fmnist predict shirt.png --runtime onnx     # ONNX Runtime: neither torch nor sklearn
+    fmnist predict shirt.png --cnn cnn.safetensors   # a file `dvc artifacts get` fetched
+    fmnist predict shirt.png --json             # for machines
 
 Models are read from safetensors or ONNX files only, never from pickles. The preprocessing
 is written out in ``fmnist.images``. A file that cannot be classified is reported on its
@@ -81,7 +81,7 @@ def show(results: list[dict], classifiers: list[Classifier], console: Console) -
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="fmnist-predict", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="fmnist predict", description=__doc__.split("\n")[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="image files, folders of them, or IDX files")
     parser.add_argument("--model", choices=("both", "cnn", "mlp"), default="both")
     parser.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
@@ -101,10 +101,10 @@ def main(argv: list[str] | None = None) -> None:
         examples, errors = load_examples(args.inputs)
         results = predict(classifiers, examples, args.top_k)
     except FmnistError as exc:
-        print(f"fmnist-predict: error: {exc}", file=sys.stderr)
+        print(f"fmnist predict: error: {exc}", file=sys.stderr)
         sys.exit(2)
     for line in errors:
-        print(f"fmnist-predict: error: {line}", file=sys.stderr)
+        print(f"fmnist predict: error: {line}", file=sys.stderr)
     if args.json:
         print(json.dumps({"results": results, "errors": errors}, indent=2))
     elif results:

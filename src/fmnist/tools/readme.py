@@ -1,4 +1,4 @@
-"""Regenerate the generated blocks of the project's pages (`fmnist-readme`).
+"""Regenerate the generated blocks of the project's pages (`fmnist pages`).
 
 No number in those pages is typed: each block between two markers is rewritten from
 ``metrics/`` or ``reports/``, and a test fails when a page and its sources disagree.
@@ -82,7 +82,12 @@ def render_page(page: str, text: str, root: Path = Path(".")) -> str:
     return text
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="fmnist pages", description="rewrite the generated blocks of "
+                                     + ", ".join(PAGES) + " from metrics/ and reports/ (the workspace's)")  # fmt: skip
+    parser.parse_args(argv)
     for page in PAGES:
         write_text(page, render_page(page, Path(page).read_text()))
         print(f"{page}: generated blocks rewritten")

@@ -1,13 +1,13 @@
-"""`fmnist-recipe`: named training recipes a clone can run by name (files in recipes/).
+"""`fmnist recipe`: named training recipes a clone can run by name (files in recipes/).
 
-    fmnist-recipe list                          # every recipe and what it is for
-    fmnist-recipe show speed92                  # its `-S key=value` options
-    fmnist-recipe run speed92 --seeds 0 1 2     # one experiment per seed: speed92-seed0, ...
-    fmnist-recipe run speed92 --seeds 0 --val   # on the validation split: speed92-val-seed0
-    fmnist-recipe run speed92 --seeds 0 1 --queue   # queue them; then `dvc queue start -j 1`
-    fmnist-recipe run speed92 --seeds 3 --remote origin   # a worker: run, then `dvc exp push`
-    fmnist-recipe collect speed92 --seeds 0 1 2 3 4 --remote origin --out reports/speed92
-    fmnist-recipe table study speed92 speed93 --out reports/speedrun   # the speedrun table and plot
+    fmnist recipe list                          # every recipe and what it is for
+    fmnist recipe show speed92                  # its `-S key=value` options
+    fmnist recipe run speed92 --seeds 0 1 2     # one experiment per seed: speed92-seed0, ...
+    fmnist recipe run speed92 --seeds 0 --val   # on the validation split: speed92-val-seed0
+    fmnist recipe run speed92 --seeds 0 1 --queue   # queue them; then `dvc queue start -j 1`
+    fmnist recipe run speed92 --seeds 3 --remote origin   # a worker: run, then `dvc exp push`
+    fmnist recipe collect speed92 --seeds 0 1 2 3 4 --remote origin --out reports/speed92
+    fmnist recipe table study speed92 speed93 --out reports/speedrun   # the speedrun table and plot
 
 A recipe is a YAML file of params overrides on top of params.yaml. Experiment names are
 the recipe and the seed, so a rerun of a finished one is served by DVC's run cache, a
@@ -18,93 +18,21 @@ by name; `collect` names the slices that are missing instead of averaging fewer 
 from __future__ import annotations
 
 import argparse
-import copy
 import subprocess
 import sys
-from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
 
 from fmnist.errors import ParamsError
-from fmnist.params import PARAMS_FILE, Params, parse_params, read_yaml
-from fmnist.tools.expdata import flatten, same_value
-
-RECIPES_DIR = Path("recipes")
-VALIDATION = {"prepare.val_fraction": 0.1, "evaluate.split": "val"}  # choosing, never on test
-
-
-@dataclass(frozen=True)
-class Recipe:
-    name: str
-    description: str
-    params: dict  # dotted key -> value
-    target: dict | None = None  # {"accuracy": %, "seconds": training seconds}, for the speedrun table
-
-    def options(self, extra: dict | None = None) -> list[str]:
-        """The `-S key=value` options of ``dvc exp run``."""
-        return [f"{k}={yaml.safe_dump(v, default_flow_style=True).strip().removesuffix('...').strip()}"
-                for k, v in {**self.params, **(extra or {})}.items()]  # fmt: skip
-
-    def experiment(self, seed: int, val: bool = False) -> str:
-        return f"{self.name}{'-val' if val else ''}-seed{seed}"
-
-
-def override(raw: dict, changes: dict) -> dict:
-    """params.yaml's mapping with dotted-key changes applied; an unknown key is an error."""
-    raw = copy.deepcopy(raw)
-    for key, value in changes.items():
-        *sections, leaf = key.split(".")
-        node = raw
-        for section in sections:
-            if not isinstance(node.get(section), dict):
-                raise ParamsError(f"unknown key '{key}'")
-            node = node[section]
-        if leaf not in node:
-            raise ParamsError(f"unknown key '{key}'")
-        node[leaf] = value
-    return raw
-
-
-def load_recipe(name: str, directory: Path = RECIPES_DIR) -> Recipe:
-    path = directory / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
-        raise ParamsError(f"{path}: no such recipe (known: {known})")
-    data = read_yaml(path) or {}
-    if set(data) - {"description", "params", "target"} or not isinstance(data.get("params", {}), dict):
-        raise ParamsError(f"{path}: expected the keys 'description', 'params' (a mapping) and 'target'")
-    target = data.get("target")
-    if target is not None and (not isinstance(target, dict) or set(target) != {"accuracy", "seconds"}):
-        raise ParamsError(f"{path}: target: expected accuracy (%) and seconds, got {target!r}")
-    return Recipe(name, str(data.get("description", "")).strip(), data.get("params") or {}, target)
-
-
-def resolve(recipe: Recipe, base: dict, extra: dict | None = None) -> Params:
-    """The validated params a run of ``recipe`` trains with, on top of ``base``."""
-    try:
-        return parse_params(override(base, {**recipe.params, **(extra or {})}))
-    except ParamsError as exc:
-        raise ParamsError(f"{RECIPES_DIR / recipe.name}.yaml: {exc}") from None
-
-
-def all_recipes(directory: Path = RECIPES_DIR) -> list[Recipe]:
-    return [load_recipe(p.stem, directory) for p in sorted(directory.glob("*.yaml"))]
-
-
-def drifted(workspace: dict, committed: dict) -> dict:
-    """The committed value of every param the workspace changed (an applied experiment, an
-    edit): a recipe sets them back, so it always runs on the commit's params plus its own."""
-    committed = flatten(committed)
-    return {k: committed[k] for k, v in flatten(workspace).items() if k in committed and not same_value(v, committed[k])}
-
-
-def committed_params() -> dict:
-    """params.yaml as HEAD has it; the workspace's where git cannot say."""
-    shown_file = subprocess.run(["git", "show", f"HEAD:{PARAMS_FILE}"], capture_output=True, text=True)
-    if shown_file.returncode != 0:
-        return read_yaml(PARAMS_FILE)
-    return read_yaml(f"HEAD:{PARAMS_FILE}", shown_file.stdout)
+from fmnist.params import PARAMS_FILE, read_yaml
+from fmnist.tools import speedrun
+from fmnist.tools.recipebook import (
+    VALIDATION,
+    Recipe,
+    all_recipes,
+    committed_params,
+    drifted,
+    load_recipe,
+    resolve,
+)
 
 
 def run_command(recipe: Recipe, seed: int, val: bool, queue: bool, pull: bool = False,
@@ -128,7 +56,7 @@ def remote_experiments(remote: str) -> set[str]:
     """Names of the experiments of this commit that the git remote already has."""
     listed = dvc("exp", "list", remote, "--name-only", capture=True)
     if listed.returncode != 0:
-        raise SystemExit(f"fmnist-recipe: cannot list the experiments on {remote}:\n{listed.stderr.strip()}")
+        raise SystemExit(f"fmnist recipe: cannot list the experiments on {remote}:\n{listed.stderr.strip()}")
     return set(listed.stdout.split())
 
 
@@ -141,7 +69,7 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
         reset = drifted(read_yaml(PARAMS_FILE), committed)
         name = recipe.experiment(seed, val)
         if name in done:
-            print(f"fmnist-recipe: {name} is already on {remote}: skipped", flush=True)
+            print(f"fmnist recipe: {name} is already on {remote}: skipped", flush=True)
             continue
         command = run_command(recipe, seed, val, queue, pull=remote is not None, reset=reset)
         print("+ " + " ".join(command), flush=True)
@@ -167,8 +95,6 @@ def collect(recipe: Recipe, seeds: list[int], val: bool, remote: str, out: str, 
 def table(names: list[str], revs: list[str] | None, out: str) -> None:
     from dvc.api import exp_show
 
-    from fmnist.tools import speedrun
-
     recipes = [load_recipe(n) for n in names]
     base = committed_params()
     rows = exp_show(revs=revs, force=True)
@@ -176,7 +102,7 @@ def table(names: list[str], revs: list[str] | None, out: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="fmnist-recipe", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="fmnist recipe", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every recipe and what it is for")
     show = sub.add_parser("show", help="a recipe's -S options")
@@ -219,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             run_seeds(recipe, args.seeds, args.val, args.queue, args.remote, args.dry_run)
     except ParamsError as exc:
-        raise SystemExit(f"fmnist-recipe: {exc}") from None
+        raise SystemExit(f"fmnist recipe: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""`fmnist-results`: this run against the study, in a few lines (the pipeline's last word).
+"""`fmnist results`: this run against the study, in a few lines (the pipeline's last word).
 
-    fmnist-results        # after `dvc repro` or `dvc exp run`, from the workspace's files
-    fmnist-results --md   # the same as markdown (the README's results block)
+    fmnist results        # after `dvc repro` or `dvc exp run`, from the workspace's files
+    fmnist results --md   # the same as markdown (the README's results block)
 
 Reads the declared metrics (``metrics/metrics.json``, the DVCLive summaries) and
 ``metrics/details.json``; every number is this run's, except the study's own figures.
@@ -14,13 +14,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from fmnist.paths import CNN_LIVE, DATASET_STATS, DETAILS, METRICS, MLP_LIVE
 from fmnist.report import significance_sentence
 from fmnist.study import STUDY_ACCURACY, STUDY_GAP
+from fmnist.tools import pairview
 
 MODELS = ("mlp", "cnn")
 
@@ -42,7 +41,7 @@ def load_results(root: Path = Path(".")) -> RunResults:
         try:
             return json.loads((root / path).read_text())
         except FileNotFoundError:
-            raise SystemExit(f"fmnist-results: {root / path} not found; run `dvc repro` first") from None
+            raise SystemExit(f"fmnist results: {root / path} not found; run `dvc repro` first") from None
 
     training = {"mlp": read(MLP_LIVE / "metrics.json"), "cnn": read(CNN_LIVE / "metrics.json")}
     return RunResults(read(METRICS), read(DETAILS), training, read(DATASET_STATS))
@@ -66,14 +65,6 @@ def model_rows(r: RunResults) -> list[list[str]]:
 HEADER = ["model", "study", "this run [95 % CI]", "difference", "macro F1", "parameters", "train s"]
 
 
-def gap_line(r: RunResults) -> str:
-    pair = r.headline["cnn_minus_mlp"]
-    p = pair["mcnemar_p"]
-    return (f"CNN - MLP: {100 * pair['accuracy']:+.2f} points [{100 * pair['accuracy_low']:+.2f}, "
-            f"{100 * pair['accuracy_high']:+.2f}], McNemar p = {'< 1e-300' if p == 0 else f'{p:.2g}'}; "
-            f"the study's: {STUDY_GAP:+.2f}.")  # fmt: skip
-
-
 def where_line(r: RunResults, code: str = "`") -> str:
     split, images = r.details["split"], r.details["images"]
     return (f"Trained on {r.dataset['sizes']['train']:,} images, scored on the {images:,} images of "
@@ -88,29 +79,34 @@ def markdown(r: RunResults) -> str:
     return "\n".join(lines)
 
 
+def pair_rows(r: RunResults) -> list[pairview.PairRow]:
+    """The study's published figures, then this run, as every view prints them."""
+    study = pairview.PairRow("the study", "published", pairview.Figure(STUDY_ACCURACY["mlp"]),
+                             pairview.Figure(STUDY_ACCURACY["cnn"]), pairview.Figure(STUDY_GAP))  # fmt: skip
+    seconds = {model: r.training[model]["train_seconds"] for model in MODELS}
+    return [study, pairview.from_metrics("this run", r.headline, seconds, f"{r.details['split']} split")]
+
+
 def show(r: RunResults, console: Console) -> None:
-    """The table in under 80 columns: the interval in a column of its own, no parameter count."""
-    table = Table(title=f"Fashion-MNIST, {r.details['split']} split: this run against the study",
-                  title_justify="left", box=box.SIMPLE_HEAD)  # fmt: skip
-    for i, name in enumerate(("model", "study", "this run", "95 % CI", "difference", "macro F1", "train s")):
-        table.add_column(name, justify="left" if i == 0 else "right")
-    for model, study, ours, difference, f1, _, seconds in model_rows(r):
-        accuracy, interval = ours.split(" [")
-        table.add_row(model, study, accuracy, interval.rstrip("]").replace(", ", "-"), difference, f1, seconds)
-    console.print(table)
-    console.print(gap_line(r))
+    """This run against the study, in 80 columns: each line says what went into it."""
+    title = f"Fashion-MNIST, {r.details['split']} split: this run against the study (95 % intervals)"
+    console.print(pairview.console_table(pair_rows(r), title, "run", console.width))
     console.print(where_line(r, code=""))
     console.print("Next: metrics/report.md (per class, frequent mistakes), dvc plots show;\n"
-                  "      dvc exp run -S cnn.epochs=20, then fmnist-exps to compare.", style="dim")  # fmt: skip
+                  "      dvc exp run -S cnn.epochs=20, then fmnist exps to compare.", style="dim")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="fmnist-results", description=__doc__.split("\n")[0])
-    parser.add_argument("--md", action="store_true", help="print markdown instead of a table")
+    parser = argparse.ArgumentParser(prog="fmnist results", description=__doc__.split("\n")[0])
+    shown_as = parser.add_mutually_exclusive_group()
+    shown_as.add_argument("--md", action="store_true", help="markdown: the README's results block")
+    shown_as.add_argument("--json", action="store_true", help="JSON: the study's row and this run's")
     args = parser.parse_args(argv)
     results = load_results()
     if args.md:
         print(markdown(results))
+    elif args.json:
+        print(json.dumps([pairview.as_json(p) for p in pair_rows(results)], indent=2))
     else:
         show(results, Console())
 

@@ -1,7 +1,7 @@
 """The speedrun table: per recipe its settings, FLOPs per image, seeds, accuracy and
 training seconds, against its target; and accuracy against seconds for every run.
 
-Built from experiments named ``<recipe>-seed<N>`` (``fmnist-recipe run``), so every row
+Built from experiments named ``<recipe>-seed<N>`` (``fmnist recipe run``), so every row
 can be rerun by name. Seconds are the CNN's training seconds (DVCLive's summary).
 """
 
@@ -26,7 +26,7 @@ from fmnist.tools.expdata import (
     shown,
     train_seconds,
 )
-from fmnist.tools.recipes import Recipe, override, resolve
+from fmnist.tools.recipebook import Recipe, override, resolve
 from fmnist.tools.summarize import mean_std
 
 
@@ -51,7 +51,7 @@ def runs_of(recipe: Recipe, expected: dict, rows: list[dict]) -> list[dict]:
         wrong = [f"{k}={shown(column(row, k))} (recipe: {shown(v)})" for k, v in expected.items()
                  if k != "seed" and not same_value(column(row, k), v)]  # fmt: skip
         if wrong or not same_value(column(row, "seed"), seed):
-            raise SystemExit(f"fmnist-recipe table: experiment {name_of(row)} did not run recipe "
+            raise SystemExit(f"fmnist recipe table: experiment {name_of(row)} did not run recipe "
                              f"{recipe.name} with seed {seed}: {', '.join(wrong) or 'seed differs'}; "
                              f"remove it (dvc exp remove {name_of(row)}) and run it again")  # fmt: skip
     return [by_seed[s] | {"seed": s} for s in sorted(by_seed)]
@@ -91,7 +91,7 @@ def markdown(table: list[dict]) -> str:
         lines.append(f"| {e['recipe']} | {target} | {e['forward_mflop_per_image']:.1f} | "
                      f"{', '.join(map(str, e['seeds']))} | {e['accuracy_mean']:.2f}{spread} | "
                      f"{e['seconds_mean']:.0f}, {e['seconds_max']:.0f} | {met} |")  # fmt: skip
-    lines += ["", "Settings (on top of params.yaml; `fmnist-recipe show NAME`):", ""]
+    lines += ["", "Settings (on top of params.yaml; `fmnist recipe show NAME`):", ""]
     for e in table:
         settings = ", ".join(f"`{k}={shown(v)}`" for k, v in e["settings"].items()) or "the defaults"
         lines.append(f"- **{e['recipe']}**: {settings}")
@@ -129,9 +129,9 @@ def rows_it_would_empty(table: list[dict], existing: Path) -> list[str]:
 def write(table: list[dict], out: str) -> None:
     out = Path(out)
     if emptied := rows_it_would_empty(table, out.with_suffix(".json")):
-        raise SystemExit(f"fmnist-recipe table: no experiments of {', '.join(emptied)} here, but "
+        raise SystemExit(f"fmnist recipe table: no experiments of {', '.join(emptied)} here, but "
                          f"{out.with_suffix('.json')} has runs of them; left as it is. Experiments stay in "
-                         "the clone that ran them: run them here (fmnist-recipe run NAME --seeds ...), "
+                         "the clone that ran them: run them here (fmnist recipe run NAME --seeds ...), "
                          "pull them (dvc exp pull origin), or write elsewhere with --out")  # fmt: skip
     write_json(out.with_suffix(".json"), table)
     write_text(out.with_suffix(".md"), markdown(table))

@@ -1,21 +1,24 @@
-"""Summarise a set of DVC experiments (a seed sweep, say): mean ± std per metric per model.
+"""`fmnist summary`: mean ± std over seeds, never over different params.
 
-    fmnist-summary                       # HEAD and all its experiments
-    fmnist-summary --rev 1a2b3c4         # another baseline commit and its experiments
-    fmnist-summary --rev 1a2b3c4 5d6e7f8 # several commits and their experiments
-    fmnist-summary --exp exp-a exp-b     # chosen experiments: every one must be there
-    fmnist-summary --exp a b --allow-missing  # summarise what is there, name what is not
-    fmnist-summary --out reports/seeds   # writes seeds.md, seeds.json and seeds.png
-    fmnist-summary --by-recipe --out reports/ablation  # one row per params set, seeds pooled
+    fmnist summary                       # HEAD and all its experiments, one row per params set
+    fmnist summary --rev 1a2b3c4 5d6e7f8 # several baseline commits and their experiments
+    fmnist summary --exp exp-a exp-b     # chosen experiments: every one must be there
+    fmnist summary --exp a b --allow-missing  # summarise what is there, name what is not
+    fmnist summary --md                  # markdown (also --json)
+    fmnist summary --out reports/seeds   # also write seeds.md, seeds.json and seeds.png (one params set)
+    fmnist summary --by-recipe --out reports/ablation  # a report with one row per params set
+    fmnist summary --pool-all            # average runs of different params anyway (the title says so)
 
-Reads what ``dvc exp show`` reads (through ``dvc.api.exp_show``), so experiments need not
-be applied to the workspace. The study's single-run figures stand beside the means. Named
+Runs are grouped by their params other than ``seed``; each group says its n, and a group
+of one is "one seed" with that run's intervals, never "± 0". Reads what ``dvc exp show``
+reads (``dvc.api.exp_show``), so experiments need not be applied to the workspace. Named
 experiments that are absent or unfinished are reported, never silently averaged away.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import sys
@@ -23,12 +26,16 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from rich.console import Console
 
 from fmnist.io import write_json, write_text
 from fmnist.params import PARAMS_FILE
 from fmnist.plots import save_figure
 from fmnist.study import STUDY_ACCURACY, STUDY_GAP
+from fmnist.tools import pairview
 from fmnist.tools.expdata import column, is_finished, name_of, param_keys, shown, train_seconds
+from fmnist.tools.exps import recipe_of
+from fmnist.tools.recipebook import RECIPES_DIR
 
 # (label, metrics key suffix, scale for display)
 METRICS = (
@@ -99,6 +106,30 @@ def to_markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def seed_groups(rows: list[dict], keys: list[str]) -> list[tuple[str, list[dict]]]:
+    """Runs that differ in their seed only, grouped: (what the group changes against the
+    first group, its runs), in the order the groups first appear."""
+    varying = [k for k in keys if k != "seed" and len({shown(column(r, k)) for r in rows}) > 1]
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(shown(column(row, k)) for k in varying), []).append(row)
+    first = next(iter(groups), ())
+    return [(", ".join(f"{k}={v}" for k, v, b in zip(varying, group, first, strict=True) if v != b) or "baseline",
+             members) for group, members in groups.items()]  # fmt: skip
+
+
+def group_rows(rows: list[dict], keys: list[str], recipes: Path = RECIPES_DIR) -> list[pairview.PairRow]:
+    """One row per group of seeds: its recipe (or its changes), n and the seeds in the detail."""
+    out = []
+    for changes, members in seed_groups(rows, keys):
+        named = {recipe_of(r, recipes) for r in members}
+        label = f"recipe {named.pop()}" if len(named) == 1 and None not in named else changes
+        seeds = sorted(shown(column(r, "seed")) for r in members)
+        detail = f"one seed: {seeds[0]}" if len(members) == 1 else f"{len(members)} seeds: {', '.join(seeds)}"
+        out.append(pairview.from_seeds(label, members, detail))
+    return out
+
+
 def by_recipe(rows: list[dict], keys: list[str]) -> list[dict]:
     """Group runs by their params other than the seed; groups ordered by how far they are
     from the first (fewest changed params first), each labelled by what it adds to the one
@@ -167,40 +198,63 @@ def seed_sweep_plot(summary: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="fmnist-summary", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="fmnist summary", description=__doc__.split("\n")[0])
     parser.add_argument("--repo", default=".", help="the DVC repository (default: here)")
     parser.add_argument("--rev", nargs="+", help="baseline commits (default: HEAD)")
     parser.add_argument("--exp", nargs="*", help="experiment names (default: baseline and all)")
     parser.add_argument("--allow-missing", action="store_true",
                         help="summarise the named experiments that are there, listing the others")
-    parser.add_argument("--out", default="reports/summary", help="output path without suffix")
-    parser.add_argument(
-        "--by-recipe", action="store_true", help="one row per params set (an ablation table)"
-    )
+    shown_as = parser.add_mutually_exclusive_group()
+    shown_as.add_argument("--md", action="store_true", help="markdown instead of a table")
+    shown_as.add_argument("--json", action="store_true", help="JSON instead of a table")
+    parser.add_argument("--out", help="also write a report: PATH.md, PATH.json (and PATH.png for one group)")
+    parser.add_argument("--by-recipe", action="store_true", help="with --out: one row per params set (an ablation)")
+    parser.add_argument("--pool-all", action="store_true",
+                        help="average every run together even where params differ (said in the title)")
     args = parser.parse_args(argv)
 
     from dvc.api import exp_show
 
     rows, missing = collect(exp_show(repo=args.repo, revs=args.rev, force=True), args.exp)
     if missing:
-        print(f"fmnist-summary: missing or unfinished: {', '.join(missing)}", file=sys.stderr)
+        print(f"fmnist summary: missing or unfinished: {', '.join(missing)}", file=sys.stderr)
         if not args.allow_missing:
-            raise SystemExit("fmnist-summary: rerun those experiments, or pass --allow-missing")
+            raise SystemExit("fmnist summary: rerun those experiments, or pass --allow-missing")
     if not rows:
-        raise SystemExit("fmnist-summary: no finished experiments matched")
-    out = Path(args.out)
-    if args.by_recipe:
-        table = by_recipe(rows, param_keys(Path(args.repo) / PARAMS_FILE))
+        raise SystemExit("fmnist summary: no finished experiments matched")
+    keys = param_keys(Path(args.repo) / PARAMS_FILE)
+    if args.pool_all:
+        pairs = [pairview.from_seeds(f"all {len(rows)} runs", rows, "pooled across different params")]
+        title = f"Summary of {len(rows)} runs POOLED ACROSS DIFFERENT PARAMS (--pool-all): mean ± std"
+    else:
+        pairs = group_rows(rows, keys, Path(args.repo) / RECIPES_DIR)
+        title = f"Summary of {len(rows)} runs in {len(pairs)} groups (params other than the seed): mean ± std"
+    if args.out:
+        write_report(rows, missing, keys, Path(args.out), args.by_recipe, args.pool_all or len(pairs) == 1)
+    if args.md:
+        print(title + "\n\n" + pairview.markdown(pairs, first="group"), end="")
+    elif args.json:
+        print(json.dumps({"title": title, "groups": [pairview.as_json(p) for p in pairs]}, indent=2))
+    else:
+        console = Console()
+        console.print(pairview.console_table(pairs, title, "group", console.width))
+
+
+def write_report(rows: list[dict], missing: list[str], keys: list[str], out: Path, by_params: bool,
+                 one_group: bool) -> None:  # fmt: skip
+    """reports/NAME.{md,json,png}: one row per params set, or the seeds of one set with a plot."""
+    if by_params:
+        table = by_recipe(rows, keys)
         write_json(out.with_suffix(".json"), table)
-        write_text(out.with_suffix(".md"), markdown := recipe_markdown(table))
-        print(markdown, end="")
+        write_text(out.with_suffix(".md"), recipe_markdown(table))
         return
+    if not one_group:
+        raise SystemExit("fmnist summary: these runs differ in more than their seed; --by-recipe writes one row "
+                         "per params set, --pool-all averages them anyway")  # fmt: skip
     summary = summarise(rows, missing)
     write_json(out.with_suffix(".json"), summary)
-    markdown = to_markdown(summary)
-    write_text(out.with_suffix(".md"), markdown)
+    write_text(out.with_suffix(".md"), to_markdown(summary))
     seed_sweep_plot(summary, out.with_suffix(".png"))
-    print(markdown, end="")
 
 
 if __name__ == "__main__":
