@@ -6,7 +6,7 @@
 #   3. with --tf, the optional tensorflow extra (requirements-tf.lock);
 #   4. an HTML template so `dvc plots show/diff` render offline (.dvc/config.local);
 #   5. with --s3, DVC's S3 support (requirements-s3.lock), for an S3 remote;
-#   6. with --test, the test extras: --s3, a local S3 server, actionlint, Debian's chromium.
+#   6. with --test, the test extras: --s3, a local S3 server, actionlint, Debian's chromium and shellcheck.
 # Debian packages need root, or sudo without a password (as on GitHub's runners).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,9 +59,13 @@ if [ "$with_s3" = 1 ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-s3.lock
 fi
 if [ "$with_test" = 1 ]; then
-  if ! command -v chromium >/dev/null && can_apt; then
+  if ! command -v chromium >/dev/null && ! command -v google-chrome >/dev/null && can_apt; then
     echo "setup: installing Debian's chromium (the offline plots test renders pages in it)"
     apt_install chromium || true
+  fi
+  if ! command -v shellcheck >/dev/null && can_apt; then
+    echo "setup: installing Debian's shellcheck (the scripts and the workflows' steps are checked with it)"
+    apt_install shellcheck || true
   fi
   echo "setup: installing the test extras"
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-test.lock

@@ -83,7 +83,7 @@ def test_two_workers_each_run_a_seed_and_a_collector_summarises_both(origin, two
     rerun = recipe(two_workers, "run", "tiny", "--seeds", "1", "--remote", "origin")
     assert "tiny-seed1 is already on origin: skipped" in rerun.stdout  # nothing runs twice
 
-    run(collector, "bash", "scripts/sweep.sh", "collect", "tiny", "1", "2", **S3_ENV)  # the workflow's collect job
+    run(collector, "bash", "scripts/sweep.sh", "collect", "tiny", "1 2", **S3_ENV)  # as the workflow passes them
     assert json.loads((collector / "reports" / "tiny.json").read_text())["runs"] == 2
 
 

@@ -117,8 +117,8 @@ def test_repro_recovers_after_being_killed_mid_training(tmp_path, real_raw):
 
 def render_in_chromium(html: Path) -> str:
     """The page's DOM after its scripts ran, from headless Chromium with the network off."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
+    chromium = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+    if chromium is None:  # Debian's package here; GitHub's Ubuntu runners ship Google Chrome
         if os.environ.get("CI"):
             pytest.fail("chromium missing: scripts/setup.sh --test installs Debian's package")
         pytest.skip("chromium not installed")

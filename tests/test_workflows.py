@@ -43,6 +43,17 @@ def test_actionlint_finds_nothing_in_any_workflow():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_shellcheck_finds_nothing_in_the_scripts():
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        if os.environ.get("CI"):
+            pytest.fail("shellcheck missing: scripts/setup.sh --test installs Debian's package")
+        pytest.skip("shellcheck not installed (scripts/setup.sh --test)")
+    scripts = sorted((REPO / "scripts").glob("*.sh")) + [REPO / ".ci" / "run"]
+    result = subprocess.run([shellcheck, *map(str, scripts)], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_every_step_that_does_work_is_one_script_of_the_project():
     steps = run_steps()
     assert len(steps) >= 6, steps
