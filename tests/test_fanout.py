@@ -110,16 +110,15 @@ def test_a_killed_worker_pushes_nothing_and_its_rerun_completes_the_sweep(origin
     assert "up to date" in run(collector, "dvc", "status").stdout
 
 
-def test_pushing_the_same_experiment_twice_changes_nothing(origin, tmp_path, s3_server):
-    _, client = s3_server
-    worker = clone(origin, tmp_path / "worker4")
-    recipe(worker, "run", "tiny", "--seeds", "4", "--remote", "origin")
+def test_pushing_the_same_experiment_twice_changes_nothing(two_workers, s3_server):
+    _, client = s3_server  # worker 1 pushed tiny-seed1 already; it pushes it again
 
     def state():
-        refs = run(worker, "git", "ls-remote", "origin").stdout
+        refs = run(two_workers, "git", "ls-remote", "origin").stdout
         objects = client.list_objects_v2(Bucket="sweep").get("Contents", [])
         return refs, sorted((o["Key"], o["ETag"]) for o in objects)
 
     before = state()
-    run(worker, "dvc", "exp", "push", "--run-cache", "origin", "tiny-seed4", **S3_ENV)
+    assert "tiny-seed1" in before[0]
+    run(two_workers, "dvc", "exp", "push", "--run-cache", "origin", "tiny-seed1", **S3_ENV)
     assert state() == before

@@ -7,6 +7,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -32,8 +34,14 @@ def scripts_the_test_command_runs() -> set[str]:
     return chain
 
 
+def installed(tool: str) -> str | None:
+    """A command from this environment's bin/ (the venv's, which the test command does not put
+    on PATH) or from PATH."""
+    return shutil.which(tool, path=str(Path(sys.executable).parent)) or shutil.which(tool)
+
+
 def test_actionlint_finds_nothing_in_any_workflow():
-    actionlint = shutil.which("actionlint")
+    actionlint = installed("actionlint")
     if actionlint is None:
         if os.environ.get("CI"):
             pytest.fail("actionlint missing: scripts/setup.sh --test installs it")
@@ -44,7 +52,7 @@ def test_actionlint_finds_nothing_in_any_workflow():
 
 
 def test_shellcheck_finds_nothing_in_the_scripts():
-    shellcheck = shutil.which("shellcheck")
+    shellcheck = installed("shellcheck")
     if shellcheck is None:
         if os.environ.get("CI"):
             pytest.fail("shellcheck missing: scripts/setup.sh --test installs Debian's package")
