@@ -23,7 +23,9 @@ def test_the_caption_names_the_isa_that_matters_for_bfloat16(tmp_path):
     (tmp_path / "cpuinfo").write_text(ZEN4)
     d = describe(tmp_path / "cpuinfo")
     assert (d["amx"], d["avx512_bf16"], d["avx512"], d["avx2"]) == (False, True, True, True)
-    assert caption(d).startswith("AMD EPYC 9R14 (AVX512 BF16, AVX512, AVX2), ")
+    assert caption(d).startswith("AMD EPYC 9R14 (AVX-512 BF16, AVX-512, AVX2; no AMX), ")
+    zen3 = d | {"avx512_bf16": False, "avx512": False}
+    assert caption(zen3).startswith("AMD EPYC 9R14 (AVX2; no AVX-512, AVX-512 BF16, AMX), ")
     assert f"torch {d['torch']}" in caption(d)
 
 

@@ -9,6 +9,7 @@ import platform
 from pathlib import Path
 
 ISA_FLAGS = {"amx": "amx_tile", "avx512_bf16": "avx512_bf16", "avx512": "avx512f", "avx2": "avx2"}
+ISA_NAMES = {"amx": "AMX", "avx512_bf16": "AVX-512 BF16", "avx512": "AVX-512", "avx2": "AVX2"}
 
 
 def cpuinfo(path: Path = Path("/proc/cpuinfo")) -> tuple[str, set[str]]:
@@ -37,6 +38,8 @@ def describe(path: Path = Path("/proc/cpuinfo")) -> dict:
 
 
 def caption(d: dict) -> str:
-    """One line: 'AMD EPYC (AVX2), 2 CPUs, torch 2.13.0 (2 threads)'."""
-    isa = ", ".join(name.upper().replace("_", " ") for name in ISA_FLAGS if d.get(name)) or "no AVX2"
+    """One line: 'AMD EPYC (AVX2; no AVX-512, AVX-512 BF16, AMX), 2 CPUs, torch 2.13.0 (2 threads)'."""
+    has = [ISA_NAMES[k] for k in ISA_FLAGS if d.get(k)]
+    lacks = [ISA_NAMES[k] for k in reversed(ISA_FLAGS) if not d.get(k)]
+    isa = "; ".join(filter(None, [", ".join(has), "no " + ", ".join(lacks) if lacks else ""]))
     return f"{d['cpu']} ({isa}), {d['cpus']} CPUs, torch {d['torch']} ({d['torch_threads']} threads)"

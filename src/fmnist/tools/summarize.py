@@ -106,24 +106,28 @@ def to_markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def seed_groups(rows: list[dict], keys: list[str]) -> list[tuple[str, list[dict]]]:
-    """Runs that differ in their seed only, grouped: (what the group changes against the
-    first group, its runs), in the order the groups first appear."""
+def params_sets(rows: list[dict], keys: list[str]) -> tuple[list[str], dict[tuple, list[dict]]]:
+    """Runs that differ in their seed only, grouped: (the params that vary between groups,
+    each group's values of them -> its runs), in the order the groups first appear."""
     varying = [k for k in keys if k != "seed" and len({shown(column(r, k)) for r in rows}) > 1]
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         groups.setdefault(tuple(shown(column(row, k)) for k in varying), []).append(row)
-    first = next(iter(groups), ())
-    return [(", ".join(f"{k}={v}" for k, v, b in zip(varying, group, first, strict=True) if v != b) or "baseline",
-             members) for group, members in groups.items()]  # fmt: skip
+    return varying, groups
+
+
+def changes(varying: list[str], group: tuple, against: tuple) -> str:
+    return ", ".join(f"{k}={v}" for k, v, b in zip(varying, group, against, strict=True) if v != b) or "baseline"
 
 
 def group_rows(rows: list[dict], keys: list[str], recipes: Path = RECIPES_DIR) -> list[pairview.PairRow]:
     """One row per group of seeds: its recipe (or its changes), n and the seeds in the detail."""
+    varying, groups = params_sets(rows, keys)
+    first = next(iter(groups), ())
     out = []
-    for changes, members in seed_groups(rows, keys):
+    for group, members in groups.items():
         named = {recipe_of(r, recipes) for r in members}
-        label = f"recipe {named.pop()}" if len(named) == 1 and None not in named else changes
+        label = f"recipe {named.pop()}" if len(named) == 1 and None not in named else changes(varying, group, first)
         seeds = sorted(shown(column(r, "seed")) for r in members)
         detail = f"one seed: {seeds[0]}" if len(members) == 1 else f"{len(members)} seeds: {', '.join(seeds)}"
         out.append(pairview.from_seeds(label, members, detail))
@@ -134,22 +138,13 @@ def by_recipe(rows: list[dict], keys: list[str]) -> list[dict]:
     """Group runs by their params other than the seed; groups ordered by how far they are
     from the first (fewest changed params first), each labelled by what it adds to the one
     before it: an ablation that adds one change at a time reads top to bottom."""
-    varying = [k for k in keys if k != "seed" and len({repr(column(r, k)) for r in rows}) > 1]
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(tuple(repr(column(row, k)) for k in varying), []).append(row)
+    varying, groups = params_sets(rows, keys)
     base = next(iter(groups))
     ordered = sorted(groups, key=lambda g: sum(a != b for a, b in zip(g, base, strict=True)))
     table, previous = [], base
     for group in ordered:
         members = groups[group]
-        first = members[0]
-        change = [
-            f"{k}={shown(column(first, k))}"
-            for k, a, b in zip(varying, group, previous, strict=True)
-            if a != b
-        ]
-        entry = {"change": ", ".join(change) or "baseline", "runs": len(members),
+        entry = {"change": changes(varying, group, previous), "runs": len(members),
                  "seeds": sorted(shown(column(r, "seed")) for r in members)}  # fmt: skip
         getters = {"cnn.accuracy": lambda r: column(r, "cnn.accuracy"),
                    "mlp.accuracy": lambda r: column(r, "mlp.accuracy"),
@@ -224,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("fmnist summary: no finished experiments matched")
     keys = param_keys(Path(args.repo) / PARAMS_FILE)
     if args.pool_all:
-        pairs = [pairview.from_seeds(f"all {len(rows)} runs", rows, "pooled across different params")]
+        pairs = [pairview.from_seeds(f"all {len(rows)} runs", rows, "params differ")]
         title = f"Summary of {len(rows)} runs POOLED ACROSS DIFFERENT PARAMS (--pool-all): mean ± std"
     else:
         pairs = group_rows(rows, keys, Path(args.repo) / RECIPES_DIR)
