@@ -40,23 +40,23 @@ def installed(tool: str) -> str | None:
     return shutil.which(tool, path=str(Path(sys.executable).parent)) or shutil.which(tool)
 
 
+def required(tool: str) -> str:
+    """The tool's path; a failure in CI (setup.sh --test installs it), a skip elsewhere."""
+    path = installed(tool)
+    if path is None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{tool} missing: scripts/setup.sh --test installs it")
+    return path
+
+
 def test_actionlint_finds_nothing_in_any_workflow():
-    actionlint = installed("actionlint")
-    if actionlint is None:
-        if os.environ.get("CI"):
-            pytest.fail("actionlint missing: scripts/setup.sh --test installs it")
-        pytest.skip("actionlint not installed (scripts/setup.sh --test)")
+    actionlint = required("actionlint")
     assert WORKFLOWS
     result = subprocess.run([actionlint, "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_shellcheck_finds_nothing_in_the_scripts():
-    shellcheck = installed("shellcheck")
-    if shellcheck is None:
-        if os.environ.get("CI"):
-            pytest.fail("shellcheck missing: scripts/setup.sh --test installs Debian's package")
-        pytest.skip("shellcheck not installed (scripts/setup.sh --test)")
+    shellcheck = required("shellcheck")
     scripts = sorted((REPO / "scripts").glob("*.sh")) + [REPO / ".ci" / "run"]
     result = subprocess.run([shellcheck, *map(str, scripts)], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
