@@ -16,40 +16,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 
-from fmnist.errors import ParamsError
 from fmnist.tools import pairview
 from fmnist.tools.expdata import (
     changed_params,
     column,
     name_of,
     param_keys,
-    same_value,
     with_baselines,
 )
-from fmnist.tools.recipebook import RECIPES_DIR, load_recipe
+from fmnist.tools.recipebook import RECIPES_DIR, recipe_of
 
 SORT_KEYS = {"mlp": "mlp.accuracy", "cnn": "cnn.accuracy", "diff": "cnn_minus_mlp.accuracy"}
-
-
-def recipe_of(row: dict, recipes: Path = RECIPES_DIR) -> str | None:
-    """The recipe an experiment ran, when it is named after one (`fmnist recipe run` names
-    them RECIPE-seedN) and ran that recipe's params; else None."""
-    match = re.match(r"^(.+?)(-val)?-seed(\d+)$", name_of(row))
-    if not match or not (recipes / f"{match.group(1)}.yaml").is_file():
-        return None
-    try:
-        recipe = load_recipe(match.group(1), recipes)
-    except ParamsError:
-        return None
-    if not all(same_value(column(row, k), v) for k, v in recipe.params.items()):
-        return None
-    return recipe.name
 
 
 def experiment_rows(rows: list[dict], keys: list[str], recipes: Path = RECIPES_DIR) -> list[tuple[dict, pairview.PairRow, str]]:

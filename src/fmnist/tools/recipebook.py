@@ -5,6 +5,7 @@ the speedrun table reads them)."""
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ import yaml
 
 from fmnist.errors import ParamsError
 from fmnist.params import PARAMS_FILE, Params, parse_params, read_yaml
-from fmnist.tools.expdata import flatten, same_value
+from fmnist.tools.expdata import column, flatten, name_of, same_value
 
 RECIPES_DIR = Path("recipes")
 VALIDATION = {"prepare.val_fraction": 0.1, "evaluate.split": "val"}  # choosing, never on test
@@ -90,3 +91,18 @@ def committed_params() -> dict:
     if shown_file.returncode != 0:
         return read_yaml(PARAMS_FILE)
     return read_yaml(f"HEAD:{PARAMS_FILE}", shown_file.stdout)
+
+
+def recipe_of(row: dict, recipes: Path = RECIPES_DIR) -> str | None:
+    """The recipe an experiment ran, when it is named after one (`fmnist recipe run` names
+    them RECIPE-seedN) and ran that recipe's params; else None."""
+    match = re.match(r"^(.+?)(-val)?-seed(\d+)$", name_of(row))
+    if not match or not (recipes / f"{match.group(1)}.yaml").is_file():
+        return None
+    try:
+        recipe = load_recipe(match.group(1), recipes)
+    except ParamsError:
+        return None
+    if not all(same_value(column(row, k), v) for k, v in recipe.params.items()):
+        return None
+    return recipe.name

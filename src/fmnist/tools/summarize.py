@@ -34,8 +34,7 @@ from fmnist.plots import save_figure
 from fmnist.study import STUDY_ACCURACY, STUDY_GAP
 from fmnist.tools import pairview
 from fmnist.tools.expdata import column, is_finished, name_of, param_keys, shown, train_seconds
-from fmnist.tools.exps import recipe_of
-from fmnist.tools.recipebook import RECIPES_DIR
+from fmnist.tools.recipebook import RECIPES_DIR, recipe_of
 
 # (label, metrics key suffix, scale for display)
 METRICS = (
