@@ -38,6 +38,7 @@ class PrepareParams:
     train_size: int = _spec(lo=0, hi=60_000)  # 0 = all 60,000 (the study); N = first N
     test_size: int = _spec(lo=0, hi=10_000)  # 0 = all 10,000
     val_fraction: float = _spec(lo=0.0, hi=0.5)  # stratified hold-out carved from train
+    permute_pixels: bool = _spec()  # one fixed pixel order, drawn from seed, for every split
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,19 @@ class Split:
     y: np.ndarray  # int64 (N,)
 
 
+def pixel_permutation(seed: int) -> np.ndarray:
+    """The fixed order of the 784 pixels for ``prepare.permute_pixels``: a bijection drawn
+    from ``seed`` alone, so train, val and test (and a rerun) share it."""
+    return np.random.default_rng(seed).permutation(IMAGE_SHAPE[0] * IMAGE_SHAPE[1])
+
+
+def permute_pixels(images: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Images (N, 28, 28) with pixel ``order[i]`` moved to position ``i`` (row-major):
+    an MLP sees the same numbers in another order, a convolution loses every neighbourhood."""
+    flat = images.reshape(len(images), -1)
+    return np.ascontiguousarray(flat[:, order]).reshape(images.shape)
+
+
 def save_split(directory: Path, name: str, images: np.ndarray, labels: np.ndarray) -> None:
     np.save(directory / f"{name}_x.npy", scale(images))
     np.save(directory / f"{name}_y.npy", labels.astype(np.int64))

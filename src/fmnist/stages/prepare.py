@@ -1,4 +1,5 @@
-"""Stage `prepare`: parse the IDX files, slice and split as params say, scale to [0, 1].
+"""Stage `prepare`: parse the IDX files, slice and split as params say, scale to [0, 1],
+and, for the structure experiment, shuffle the pixels in one fixed order.
 
 Arrays are written as ``.npy`` so the trainers memory-map them instead of re-parsing;
 a small JSON of dataset statistics goes to git beside the metrics.
@@ -17,7 +18,7 @@ from fmnist.idx import RAW_FILES, load_raw
 from fmnist.io import atomic_dir, write_json
 from fmnist.params import Params
 from fmnist.paths import DATASET_STATS, PREPARED_DIR, RAW_DIR
-from fmnist.prepared import save_split, scale
+from fmnist.prepared import permute_pixels, pixel_permutation, save_split, scale
 from fmnist.runner import run_stage
 
 
@@ -39,12 +40,14 @@ def class_counts(labels: np.ndarray) -> dict[str, int]:
 
 
 def prepare(raw_dir: Path, out_dir: Path, stats_file: Path, *, train_size: int,
-            test_size: int, val_fraction: float, seed: int) -> dict:  # fmt: skip
+            test_size: int, val_fraction: float, seed: int, permute: bool = False) -> dict:  # fmt: skip
     """Write train/val/test arrays to ``out_dir`` and their statistics to ``stats_file``."""
     raw = load_raw(raw_dir)
-    train_images = raw.train_images[: train_size or None]
+    train_images, test_images = raw.train_images[: train_size or None], raw.test_images[: test_size or None]
+    if permute:
+        order = pixel_permutation(seed)
+        train_images, test_images = permute_pixels(train_images, order), permute_pixels(test_images, order)
     train_labels = raw.train_labels[: train_size or None]
-    test_images = raw.test_images[: test_size or None]
     test_labels = raw.test_labels[: test_size or None]
     train_idx, val_idx = split_validation(train_labels, val_fraction, seed)
 
@@ -63,6 +66,7 @@ def prepare(raw_dir: Path, out_dir: Path, stats_file: Path, *, train_size: int,
         "class_counts": {name: class_counts(labels) for name, (_, labels) in splits.items()},
         "train_pixel_mean": round(float(train_pixels.mean(dtype=np.float64)), 6),
         "train_pixel_std": round(float(train_pixels.std(dtype=np.float64)), 6),
+        "permuted_pixels": permute,
         "payload_md5": {spec.name.removesuffix(".gz"): spec.payload_md5 for spec in RAW_FILES},
     }
     write_json(stats_file, stats)
@@ -72,7 +76,8 @@ def prepare(raw_dir: Path, out_dir: Path, stats_file: Path, *, train_size: int,
 def stage(params: Params) -> None:
     p = params.prepare
     stats = prepare(RAW_DIR, PREPARED_DIR, DATASET_STATS, train_size=p.train_size,
-                    test_size=p.test_size, val_fraction=p.val_fraction, seed=params.seed)  # fmt: skip
+                    test_size=p.test_size, val_fraction=p.val_fraction, seed=params.seed,
+                    permute=p.permute_pixels)  # fmt: skip
     print(f"prepare: {stats['sizes']} written to {PREPARED_DIR}")
 
 

@@ -32,8 +32,29 @@ class Recipe:
         return [f"{k}={yaml.safe_dump(v, default_flow_style=True).strip().removesuffix('...').strip()}"
                 for k, v in {**self.params, **(extra or {})}.items()]  # fmt: skip
 
-    def experiment(self, seed: int, val: bool = False) -> str:
-        return f"{self.name}{'-val' if val else ''}-seed{seed}"
+    def experiment(self, seed: int, val: bool = False, sets: dict | None = None) -> str:
+        """RECIPE[-val][-LEAFvalue...]-seedN: `-S prepare.train_size=1000` adds -train_size1000."""
+        tags = "".join(f"-{key.rsplit('.', 1)[-1]}{_tag(value)}" for key, value in (sets or {}).items())
+        return f"{self.name}{'-val' if val else ''}{tags}-seed{seed}"
+
+
+def _tag(value) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+    return re.sub(r"[^A-Za-z0-9_.]+", "_", text).strip("_")
+
+
+def parse_sets(options: list[str]) -> list[dict]:
+    """`-S key=v1,v2` options as the grid of their values (DVC's own -S grid syntax), one
+    dict of dotted key -> value per point; a list value stays whole: `-S k=[1,2]`."""
+    grid: list[dict] = [{}]
+    for option in options:
+        key, sep, text = option.partition("=")
+        if not sep or not key:
+            raise ParamsError(f"-S {option!r}: expected key=value")
+        texts = [text] if text.lstrip().startswith("[") else text.split(",")
+        values = [yaml.safe_load(t) for t in texts]
+        grid = [{**point, key: value} for point in grid for value in values]
+    return grid
 
 
 def override(raw: dict, changes: dict) -> dict:
@@ -95,14 +116,16 @@ def committed_params() -> dict:
 
 def recipe_of(row: dict, recipes: Path = RECIPES_DIR) -> str | None:
     """The recipe an experiment ran, when it is named after one (`fmnist recipe run` names
-    them RECIPE-seedN) and ran that recipe's params; else None."""
-    match = re.match(r"^(.+?)(-val)?-seed(\d+)$", name_of(row))
-    if not match or not (recipes / f"{match.group(1)}.yaml").is_file():
+    them RECIPE[-val][-tags]-seedN) and ran that recipe's params; else None."""
+    parts = name_of(row).split("-")
+    if len(parts) < 2 or not re.fullmatch(r"seed\d+", parts[-1]):
         return None
-    try:
-        recipe = load_recipe(match.group(1), recipes)
-    except ParamsError:
-        return None
-    if not all(same_value(column(row, k), v) for k, v in recipe.params.items()):
-        return None
-    return recipe.name
+    for end in range(len(parts) - 1, 0, -1):  # the longest prefix that names a recipe file
+        if (recipes / f"{'-'.join(parts[:end])}.yaml").is_file():
+            try:
+                recipe = load_recipe("-".join(parts[:end]), recipes)
+            except ParamsError:
+                return None
+            ran_it = all(same_value(column(row, k), v) for k, v in recipe.params.items())
+            return recipe.name if ran_it else None
+    return None

@@ -5,6 +5,8 @@
     fmnist recipe run speed92 --seeds 0 1 2     # one experiment per seed: speed92-seed0, ...
     fmnist recipe run speed92 --seeds 0 --val   # on the validation split: speed92-val-seed0
     fmnist recipe run speed92 --seeds 0 1 --queue   # queue them; then `dvc queue start -j 1`
+    fmnist recipe run study --seeds 0 1 2 -S prepare.train_size=1000,3000 --queue
+                                                # a grid: study-train_size1000-seed0, ...
     fmnist recipe run speed92 --seeds 3 --remote origin   # a worker: run, then `dvc exp push`
     fmnist recipe collect speed92 --seeds 0 1 2 3 4 --remote origin --out reports/speed92
     fmnist recipe table study speed92 speed93 --out reports/speedrun   # the speedrun table and plot
@@ -31,19 +33,23 @@ from fmnist.tools.recipebook import (
     committed_params,
     drifted,
     load_recipe,
+    parse_sets,
     resolve,
 )
 
 
 def run_command(recipe: Recipe, seed: int, val: bool, queue: bool, pull: bool = False,
-                reset: dict | None = None) -> list[str]:  # fmt: skip
-    extra = {k: v for k, v in (reset or {}).items() if k not in recipe.params}
-    extra |= {"seed": seed, **(VALIDATION if val else {})}
-    command = ["dvc", "exp", "run", "-n", recipe.experiment(seed, val)]
+                reset: dict | None = None, sets: dict | None = None, force: bool = False) -> list[str]:  # fmt: skip
+    """The `dvc exp run` of one seed: the recipe's params, then `-S` extras on top of them."""
+    sets = sets or {}
+    extra = {k: v for k, v in (reset or {}).items() if k not in recipe.params and k not in sets}
+    extra |= {"seed": seed, **(VALIDATION if val else {}), **sets}
+    command = ["dvc", "exp", "run", "-n", recipe.experiment(seed, val, sets)]
     command += [arg for option in recipe.options(extra) for arg in ("-S", option)]
     # A worker: data and run cache from the remote, and a temporary workspace, so a killed
     # run leaves the clone as it was and a rerun starts clean.
     command += ["--temp", "--pull", "--allow-missing"] if pull else []
+    command += ["--force"] if force else []  # every stage runs here, none is restored from a cache
     return command + (["--queue"] if queue else [])
 
 
@@ -60,18 +66,20 @@ def remote_experiments(remote: str) -> set[str]:
     return set(listed.stdout.split())
 
 
-def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: str | None, dry: bool) -> None:
-    """Each seed's experiment; with a remote, skip what it has and push what finishes."""
+def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: str | None, dry: bool,
+              grid: list[dict] | None = None, force: bool = False) -> None:  # fmt: skip
+    """Each seed's experiment at each point of the `-S` grid; with a remote, skip what it
+    has and push what finishes."""
     done = remote_experiments(remote) if remote and not dry else set()
     committed = committed_params()
-    for seed in seeds:
+    for sets, seed in ((sets, seed) for sets in grid or [{}] for seed in seeds):
         # `dvc exp run` leaves each finished experiment applied to the workspace: read it anew.
         reset = drifted(read_yaml(PARAMS_FILE), committed)
-        name = recipe.experiment(seed, val)
+        name = recipe.experiment(seed, val, sets)
         if name in done:
             print(f"fmnist recipe: {name} is already on {remote}: skipped", flush=True)
             continue
-        command = run_command(recipe, seed, val, queue, pull=remote is not None, reset=reset)
+        command = run_command(recipe, seed, val, queue, remote is not None, reset, sets, force)
         print("+ " + " ".join(command), flush=True)
         if dry:
             continue
@@ -112,6 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--seeds", type=int, nargs="+", default=[0])
     run.add_argument("--val", action="store_true", help="train on 90 %% and score the validation split")
     run.add_argument("--queue", action="store_true", help="queue instead of running now")
+    run.add_argument("-S", "--set-param", dest="sets", action="append", default=[], metavar="KEY=VALUE[,VALUE...]",
+                     help="a params override on top of the recipe; comma-separated values make a grid")
+    run.add_argument("--force", action="store_true", help="rerun every stage, none restored from DVC's caches")
     run.add_argument("--remote", help="git remote: skip experiments it has, `dvc exp push` new ones")
     run.add_argument("--dry-run", action="store_true", help="print the commands only")
     gather = sub.add_parser("collect", help="pull a sweep's experiments and summarise them")
@@ -137,13 +148,15 @@ def main(argv: list[str] | None = None) -> None:
             return
         recipe = load_recipe(args.name)
         base = read_yaml(PARAMS_FILE)
-        resolve(recipe, base)  # a recipe that names a wrong key or value fails here, not in DVC
+        grid = parse_sets(getattr(args, "sets", []))
+        for sets in grid:  # a recipe or -S that names a wrong key or value fails here, not in DVC
+            resolve(recipe, base, sets)
         if args.command == "show":
             print(" ".join(f"-S {option}" for option in recipe.options()))
         elif args.command == "collect":
             collect(recipe, args.seeds, args.val, args.remote, args.out or f"reports/{recipe.name}", args.allow_missing)
         else:
-            run_seeds(recipe, args.seeds, args.val, args.queue, args.remote, args.dry_run)
+            run_seeds(recipe, args.seeds, args.val, args.queue, args.remote, args.dry_run, grid, args.force)
     except ParamsError as exc:
         raise SystemExit(f"fmnist recipe: {exc}") from None
 
