@@ -94,6 +94,12 @@ class EvaluateParams:
 
 
 @dataclass(frozen=True)
+class RobustnessParams:
+    transforms: tuple[str, ...]  # names in fmnist.corruptions.TRANSFORMS, checked by the stage
+    images: int = _spec(lo=0)  # the first N images of the evaluation split; 0 = all
+
+
+@dataclass(frozen=True)
 class Params:
     seed: int = _spec(lo=0, hi=2**32 - 1)
     data: DataParams
@@ -101,6 +107,7 @@ class Params:
     mlp: MLPParams
     cnn: CNNParams
     evaluate: EvaluateParams
+    robustness: RobustnessParams
 
 
 def _describe(f: dataclasses.Field, kind: type) -> str:

@@ -20,6 +20,7 @@ CNN_LIVE = Path("dvclive/train_cnn")
 METRICS = Path("metrics/metrics.json")  # the declared headline
 DETAILS = Path("metrics/details.json")  # per-class scores, counts, sizes, inference speed
 REPORT = Path("metrics/report.md")
+ROBUSTNESS = Path("metrics/robustness.json")  # the declared headline of the robustness stage
 EXPORT_CHECK = Path("metrics/export.json")  # ONNX against PyTorch on the test set
 PLOTS_DIR = Path("plots")
 

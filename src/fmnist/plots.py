@@ -1,8 +1,9 @@
-"""The evaluate stage's figures that DVC's Vega templates cannot draw well: annotated heatmaps,
-bar charts, an image gallery."""
+"""The stages' figures that DVC's Vega templates cannot draw well: annotated heatmaps,
+bar charts, an image gallery, small multiples."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -133,4 +134,29 @@ def disagreement_gallery(images: np.ndarray, y: np.ndarray, preds: dict[str, np.
                      f"CNN: {CLASS_NAMES[cnn]}{' ✓' if cnn == y[i] else ''}", fontsize=7)  # fmt: skip
     fig.suptitle(f"Test images where MLP and CNN disagree (first {len(index)} of "
                  f"{int(np.sum(preds['mlp'] != preds['cnn']))})")  # fmt: skip
+    save_figure(fig, path)
+
+
+def robustness_curves(rows: list[dict], path: Path) -> None:
+    """Accuracy against severity, one panel per transformation, one line per model."""
+    names = list(dict.fromkeys(r["transform"] for r in rows))
+    cols = 3 if len(names) <= 9 else 4
+    fig, axes = plt.subplots(math.ceil(len(names) / cols), cols, figsize=(3.2 * cols, 2.6 * math.ceil(len(names) / cols)),
+                             sharey=True, squeeze=False)  # fmt: skip
+    for ax, name in zip(axes.flat, names, strict=False):
+        for model, colour in (("mlp", "tab:orange"), ("cnn", "tab:blue")):
+            points = [r for r in rows if r["transform"] == name and r["model"] == model]
+            ax.plot([r["amount"] for r in points], [r["accuracy"] for r in points], "o-", color=colour,
+                    label=model.upper(), markersize=3)  # fmt: skip
+        unit = points[-1]["unit"]
+        ax.set_title(name.replace("_", " "), fontsize=10)
+        ax.set_xlabel(unit, fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("test accuracy (%)")
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle("Accuracy of both models on corrupted test images (severity 0 = clean)", y=1.0)
+    fig.tight_layout()
     save_figure(fig, path)
