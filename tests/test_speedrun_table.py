@@ -32,6 +32,19 @@ def test_each_recipe_row_averages_its_seeds_and_is_judged_on_the_slowest():
     assert not late["met"] and "| **no** |" in markdown([late])
 
 
+def test_runs_of_two_machines_are_two_rows_never_one_average():
+    amd, intel = "AMD EPYC (AVX2), 2 CPUs", "Intel Xeon (AMX), 2 CPUs"
+    rows = [experiment("fast-seed0", 0, 0.91, 20.0) | {"dvclive/train_cnn/metrics.json:machine": amd},
+            experiment("fast-seed1", 1, 0.92, 12.0) | {"dvclive/train_cnn/metrics.json:machine": intel},
+            experiment("fast-seed2", 2, 0.90, 22.0) | {"dvclive/train_cnn/metrics.json:machine": amd}]  # fmt: skip
+    on_amd, on_intel = tabulate([FAST], small_params_dict(), rows)
+    assert (on_amd["machine"], on_amd["seeds"], on_amd["seconds_max"]) == (amd, [0, 2], 22.0)
+    assert (on_intel["machine"], on_intel["seeds"]) == (intel, [1])
+    table = markdown([on_amd, on_intel])
+    assert f"| fast | {amd} |" in table and f"| fast | {intel} |" in table
+    assert table.count("- **fast**") == 1  # the settings are listed once per recipe
+
+
 def test_an_experiment_named_after_a_recipe_but_run_with_other_params_is_refused():
     rows = [experiment("fast-seed0", 0, 0.91, 20.0, **{"cnn.epochs": 15})]
     with pytest.raises(SystemExit, match=r"experiment fast-seed0 did not run recipe fast with seed 0: "

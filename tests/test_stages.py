@@ -9,6 +9,7 @@ import pytest
 from fmnist.errors import ParamsError
 from fmnist.idx import load_raw
 from fmnist.inference import pick_device
+from fmnist.machine import caption, describe
 from fmnist.mlp import load_mlp
 from fmnist.networks import load_cnn
 from fmnist.paths import (
@@ -71,7 +72,8 @@ def test_train_mlp_saves_weights_a_curve_per_iteration_and_its_seconds(generated
     assert len(tsv_rows(MLP_LIVE, "train/loss")) == 1 + 2
     assert len(tsv_rows(MLP_LIVE, "val/accuracy")) == 1 + 2
     summary = json.loads((MLP_LIVE / "metrics.json").read_text())
-    assert summary["train_seconds"] > 0 and set(summary) == {"step", "train", "val", "train_seconds"}
+    assert summary["train_seconds"] > 0 and set(summary) == {"step", "train", "val", "train_seconds", "machine"}
+    assert summary["machine"] == caption(describe())
 
 
 def test_train_cnn_saves_weights_a_curve_per_epoch_its_seconds_and_device(generated):
@@ -81,6 +83,7 @@ def test_train_cnn_saves_weights_a_curve_per_epoch_its_seconds_and_device(genera
         assert len(tsv_rows(CNN_LIVE, name)) == 1 + 2, name
     summary = json.loads((CNN_LIVE / "metrics.json").read_text())
     assert summary["device"] == "cpu" and summary["train_seconds"] > 0
+    assert summary["precision"] == "fp32" and summary["machine"] == caption(describe())
 
 
 def test_an_unknown_architecture_stops_train_cnn_before_training(generated):

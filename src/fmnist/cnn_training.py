@@ -194,8 +194,8 @@ def _progress(n: int, p: CNNParams):
     return progress, task, on_batch
 
 
-def validate(model: nn.Module, val_xy: tuple[torch.Tensor, torch.Tensor]) -> dict:
-    logits = predict_logits(model, val_xy[0], 1000)
+def validate(model: nn.Module, val_xy: tuple[torch.Tensor, torch.Tensor], precision: str) -> dict:
+    logits = predict_logits(model, val_xy[0], 1000, precision=precision)
     return {"val/loss": F.cross_entropy(logits, val_xy[1]).item(),
             "val/accuracy": (logits.argmax(1) == val_xy[1]).float().mean().item()}  # fmt: skip
 
@@ -230,7 +230,7 @@ def train_cnn(train: Split, val: Split, p: CNNParams, seed: int, device: torch.d
             result = train_epoch(run, p, x, y, order, on_batch)
             record = {"train/loss": result.loss, "train/accuracy": result.accuracy}
             if val_xy is not None:
-                record |= validate(run.final_model, val_xy)
+                record |= validate(run.final_model, val_xy, p.precision)
             record["seconds"] = time.perf_counter() - epoch_start
             history.append(record)
             log(record)

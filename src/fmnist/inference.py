@@ -35,14 +35,27 @@ def to_tensors(split: Split, device: torch.device) -> tuple[torch.Tensor, torch.
     return x, y.to(device, non_blocking=True)
 
 
-def autocast(device: torch.device, precision: str = "auto"):
-    """Mixed precision as ``cnn.precision`` says: ``bf16`` on any device, ``fp32`` never, and
-    ``auto`` bf16 on CUDA devices that have it, fp32 on the CPU (where only CPUs with
-    AVX-512 BF16 or AMX gain from it)."""
-    bf16 = precision == "bf16" or (
-        precision == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()
-    )
-    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+def cpu_runs_bf16_natively() -> bool:
+    """Whether this CPU has bf16 matrix instructions (AMX tiles, or AVX-512 BF16), as torch
+    reports them. Elsewhere oneDNN emulates bf16, slower than fp32 (PyTorch #86550, #118499)."""
+    return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+
+
+def resolve_precision(device: torch.device, precision: str) -> str:
+    """``cnn.precision`` as it will run: ``auto`` is bf16 on CUDA devices that support it and
+    on CPUs with native bf16, fp32 elsewhere; ``fp32`` and ``bf16`` are taken as asked."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if cpu_runs_bf16_natively() else "fp32"
+
+
+def autocast(device: torch.device, precision: str = "fp32"):
+    """Mixed precision as ``cnn.precision`` says (see ``resolve_precision``)."""
+    if resolve_precision(device, precision) == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def shifted(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
@@ -66,12 +79,13 @@ def tta_views(flip: bool, shift: int) -> list[tuple[bool, int, int]]:
 
 @torch.inference_mode()
 def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int, tta_flip: bool = False,
-                   tta_shift: int = 0) -> torch.Tensor:  # fmt: skip
-    """Logits in batches; with test-time augmentation, the mean over the views of each image."""
+                   tta_shift: int = 0, precision: str = "fp32") -> torch.Tensor:  # fmt: skip
+    """Logits in batches; with test-time augmentation, the mean over the views of each image.
+    Evaluation runs in the precision training ran in; export and serving keep fp32."""
     model.eval()
     views = tta_views(tta_flip, tta_shift)
     out = []
-    with autocast(x.device):
+    with autocast(x.device, precision):
         for i in range(0, len(x), batch_size):
             xb = x[i : i + batch_size]
             if len(views) == 1:

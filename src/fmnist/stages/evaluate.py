@@ -61,7 +61,7 @@ class Predictions:
         return {name: p.argmax(1) for name, p in self.proba.items()}
 
 
-def predict(split: Split, p: EvaluateParams, device_name: str) -> Predictions:
+def predict(split: Split, p: EvaluateParams, device_name: str, precision: str) -> Predictions:
     """Both models' probabilities for every image of ``split``."""
     x = np.asarray(split.x)
     mlp = load_mlp(MLP_MODEL)
@@ -73,7 +73,7 @@ def predict(split: Split, p: EvaluateParams, device_name: str) -> Predictions:
     cnn = load_cnn(CNN_MODEL).to(device)
     x_dev, _ = to_tensors(split, device)
     start = time.perf_counter()
-    logits = predict_logits(cnn, x_dev, p.batch_size, p.tta_flip, p.tta_shift).cpu().numpy()
+    logits = predict_logits(cnn, x_dev, p.batch_size, p.tta_flip, p.tta_shift, precision).cpu().numpy()
     cnn_seconds = time.perf_counter() - start
     return Predictions(
         proba={"mlp": mlp_proba, "cnn": softmax(logits.astype(np.float64))},
@@ -137,7 +137,7 @@ def stage(params: Params) -> None:
     if not len(split.y):
         raise ParamsError(f"{PREPARED_DIR}/{p.split}_x.npy holds no images: evaluate.split is "
                           f"{p.split!r}, so set prepare.val_fraction > 0")  # fmt: skip
-    preds = predict(split, p, params.cnn.device)
+    preds = predict(split, p, params.cnn.device, params.cnn.precision)
     headline, details = score(split.y, preds, p.split, p.bootstrap_samples, params.seed)
     write_json(METRICS, headline)
     write_json(DETAILS, details)

@@ -45,8 +45,8 @@ def check_transforms(names: tuple[str, ...]) -> None:
 class Scorer:
     """Accuracy of both models on a batch of images in natural pixel order."""
 
-    def __init__(self, y: np.ndarray, order: np.ndarray | None, device_name: str, batch_size: int):
-        self.y, self.order, self.batch_size = y, order, batch_size
+    def __init__(self, y: np.ndarray, order: np.ndarray | None, device_name: str, batch_size: int, precision: str):
+        self.y, self.order, self.batch_size, self.precision = y, order, batch_size, precision
         self.device = pick_device(device_name)
         self.mlp = load_mlp(MLP_MODEL)
         self.cnn = load_cnn(CNN_MODEL).to(self.device)
@@ -56,7 +56,7 @@ class Scorer:
             images = permute_pixels(images, self.order)
         mlp = mlp_predict_proba(self.mlp, images.reshape(len(images), -1)).argmax(1)
         x, _ = to_tensors(Split(images, self.y), self.device)
-        cnn = predict_logits(self.cnn, x, self.batch_size, False, 0).argmax(1).cpu().numpy()
+        cnn = predict_logits(self.cnn, x, self.batch_size, precision=self.precision).argmax(1).cpu().numpy()
         return {"mlp": float((mlp == self.y).mean()), "cnn": float((cnn == self.y).mean())}
 
 
@@ -100,7 +100,7 @@ def stage(params: Params) -> None:
     images, labels = np.array(split.x[:n]), np.asarray(split.y[:n])
     order = pixel_permutation(params.seed) if params.prepare.permute_pixels else None
     natural = images if order is None else permute_pixels(images, np.argsort(order))
-    score = Scorer(labels, order, params.cnn.device, params.evaluate.batch_size)
+    score = Scorer(labels, order, params.cnn.device, params.evaluate.batch_size, params.cnn.precision)
     rows = curves(natural, score, names, params.seed)
     summary = headline(rows)
     write_json(ROBUSTNESS, summary)

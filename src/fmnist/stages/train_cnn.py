@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from fmnist.checkpoint import checkpoint_path
 from fmnist.cnn_training import spec_of, train_cnn
-from fmnist.inference import pick_device
+from fmnist.inference import pick_device, resolve_precision
+from fmnist.machine import caption, describe
 from fmnist.networks import check_arch, save_cnn
 from fmnist.params import Params
 from fmnist.paths import CNN_LIVE, CNN_MODEL, PREPARED_DIR
@@ -42,8 +43,11 @@ def stage(params: Params) -> None:
         save_cnn(CNN_MODEL, model, spec_of(p))
         live.summary["train_seconds"] = round(seconds, 3)
         live.summary["device"] = str(device)  # CPU runs are byte-reproducible (tested); CUDA's may not be
+        live.summary["precision"] = resolve_precision(device, p.precision)
+        live.summary["machine"] = caption(describe())  # weights and seconds depend on the CPU family
     checkpoint.unlink(missing_ok=True)
-    print(f"train_cnn: {p.arch}, {p.epochs} epochs on {device} in {seconds:.1f} s")
+    print(f"train_cnn: {p.arch}, {p.epochs} epochs on {device} ({resolve_precision(device, p.precision)}) "
+          f"in {seconds:.1f} s")  # fmt: skip
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ VERBS = {
     "compare": ("fmnist.tools.compare", "two revisions compared, as markdown (the pull-request report)"),
     "recipe": ("fmnist.tools.recipes", "named recipes: list, show, run by seed, collect, table"),
     "predict": ("fmnist.tools.predict", "classify your own images with either model"),
+    "structure": ("fmnist.tools.structure", "why the CNN wins: permuted pixels, less data, corruptions"),
     "pages": ("fmnist.tools.readme", "rewrite the pages' generated blocks from metrics/ and reports/"),
 }
 

@@ -57,42 +57,62 @@ def runs_of(recipe: Recipe, expected: dict, rows: list[dict]) -> list[dict]:
     return [by_seed[s] | {"seed": s} for s in sorted(by_seed)]
 
 
+def machine_of(row: dict) -> str:
+    """The machine a run trained on, as train_cnn recorded it in DVCLive's summary."""
+    return column(row, "train_cnn/metrics.json:machine") or "not recorded"
+
+
+def by_machine(runs: list[dict]) -> list[list[dict]]:
+    """The runs in one group per machine (in order of first appearance); seconds and bytes
+    follow the CPU, so runs of two machines are never averaged together."""
+    groups: dict[str, list[dict]] = {}
+    for run in runs:
+        groups.setdefault(machine_of(run), []).append(run)
+    return list(groups.values()) or [[]]
+
+
 def tabulate(recipes: list[Recipe], base: dict, rows: list[dict]) -> list[dict]:
-    """One entry per recipe; ``base`` is the committed params.yaml the recipes apply to."""
+    """One entry per recipe and machine; ``base`` is the committed params.yaml the recipes apply to."""
     table = []
     for recipe in recipes:
         p = resolve(recipe, base)
-        runs = runs_of(recipe, flatten(override(base, recipe.params)), rows)
-        accuracy = [100 * column(r, "cnn.accuracy") for r in runs]
-        seconds = [train_seconds(r, "cnn") for r in runs]
-        entry = {"recipe": recipe.name, "description": recipe.description, "settings": recipe.params,
-                 "target": recipe.target, "forward_mflop_per_image": round(flops_per_image(p) / 1e6, 2),
-                 "seeds": [r["seed"] for r in runs], "accuracy": accuracy, "train_seconds": seconds}  # fmt: skip
-        if runs:
-            entry["accuracy_mean"], entry["accuracy_std"] = mean_std(accuracy)
-            entry["seconds_mean"], entry["seconds_max"] = mean_std(seconds)[0], max(seconds)
-            if recipe.target:
-                entry["met"] = (entry["accuracy_mean"] >= recipe.target["accuracy"]
-                                and entry["seconds_max"] <= recipe.target["seconds"])  # fmt: skip
-        table.append(entry)
+        for runs in by_machine(runs_of(recipe, flatten(override(base, recipe.params)), rows)):
+            table.append(entry_of(recipe, p, runs))
     return table
 
 
+def entry_of(recipe: Recipe, p: Params, runs: list[dict]) -> dict:
+    """A recipe's row for the runs of one machine."""
+    accuracy = [100 * column(r, "cnn.accuracy") for r in runs]
+    seconds = [train_seconds(r, "cnn") for r in runs]
+    entry = {"recipe": recipe.name, "description": recipe.description, "settings": recipe.params,
+             "target": recipe.target, "forward_mflop_per_image": round(flops_per_image(p) / 1e6, 2),
+             "machine": machine_of(runs[0]) if runs else "", "seeds": [r["seed"] for r in runs],
+             "accuracy": accuracy, "train_seconds": seconds}  # fmt: skip
+    if runs:
+        entry["accuracy_mean"], entry["accuracy_std"] = mean_std(accuracy)
+        entry["seconds_mean"], entry["seconds_max"] = mean_std(seconds)[0], max(seconds)
+        if recipe.target:
+            entry["met"] = (entry["accuracy_mean"] >= recipe.target["accuracy"]
+                            and entry["seconds_max"] <= recipe.target["seconds"])  # fmt: skip
+    return entry
+
+
 def markdown(table: list[dict]) -> str:
-    lines = ["| recipe | target | forward MFLOP / image | seeds | test accuracy % (mean ± std) | "
-             "train s (mean, max) | met |", "|---|---|---:|---|---:|---:|---|"]  # fmt: skip
+    lines = ["| recipe | machine | target | forward MFLOP / image | seeds | test accuracy % (mean ± std) | "
+             "train s (mean, max) | met |", "|---|---|---|---:|---|---:|---:|---|"]  # fmt: skip
     for e in table:
         target = f"≥ {e['target']['accuracy']:.1f} % in ≤ {e['target']['seconds']} s" if e["target"] else ""
         if not e["seeds"]:
-            lines.append(f"| {e['recipe']} | {target} | {e['forward_mflop_per_image']:.1f} | none yet | | | |")
+            lines.append(f"| {e['recipe']} | | {target} | {e['forward_mflop_per_image']:.1f} | none yet | | | |")
             continue
         met = "" if "met" not in e else ("yes" if e["met"] else "**no**")
         spread = f" ± {e['accuracy_std']:.2f}" if len(e["seeds"]) > 1 else " (one seed)"
-        lines.append(f"| {e['recipe']} | {target} | {e['forward_mflop_per_image']:.1f} | "
+        lines.append(f"| {e['recipe']} | {e.get('machine', 'not recorded')} | {target} | {e['forward_mflop_per_image']:.1f} | "
                      f"{', '.join(map(str, e['seeds']))} | {e['accuracy_mean']:.2f}{spread} | "
                      f"{e['seconds_mean']:.0f}, {e['seconds_max']:.0f} | {met} |")  # fmt: skip
     lines += ["", "Settings (on top of params.yaml; `fmnist recipe show NAME`):", ""]
-    for e in table:
+    for e in {e["recipe"]: e for e in table}.values():
         settings = ", ".join(f"`{k}={shown(v)}`" for k, v in e["settings"].items()) or "the defaults"
         lines.append(f"- **{e['recipe']}**: {settings}")
     return "\n".join(lines) + "\n"
