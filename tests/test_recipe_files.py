@@ -10,7 +10,7 @@ from fmnist.cnn_training import train_cnn
 from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
 from fmnist.prepared import Split
-from fmnist.tools.recipebook import Recipe, all_recipes, drifted, load_recipe, resolve
+from fmnist.tools.recipebook import Recipe, all_recipes, drifted, load_recipe, parse_sets, recipe_of, resolve
 from fmnist.tools.recipes import run_command
 
 from conftest import REPO, small_params_dict
@@ -65,3 +65,21 @@ def test_a_recipe_sets_back_the_params_an_applied_experiment_left_in_the_workspa
     assert reset == {"seed": 0, "cnn.epochs": 15, "cnn.hflip": False}
     command = run_command(Recipe("speedy", "", {"cnn.epochs": 4}), 1, val=False, queue=False, reset=reset)
     assert command[5:] == ["-S", "cnn.epochs=4", "-S", "seed=1", "-S", "cnn.hflip=false"]
+
+
+def test_a_grid_of_overrides_on_top_of_a_recipe_names_each_point():
+    grid = parse_sets(["prepare.train_size=1000,3000", "mlp.hidden_layer_sizes=[64,32]"])
+    assert grid == [{"prepare.train_size": 1000, "mlp.hidden_layer_sizes": [64, 32]},
+                    {"prepare.train_size": 3000, "mlp.hidden_layer_sizes": [64, 32]}]  # fmt: skip
+    command = run_command(Recipe("study", "", {}), 2, val=False, queue=True, sets=grid[1], force=True)
+    assert command[:5] == ["dvc", "exp", "run", "-n", "study-train_size3000-hidden_layer_sizes64_32-seed2"]
+    assert "prepare.train_size=3000" in command and command[-2:] == ["--force", "--queue"]
+    assert recipe_of({"Experiment": "study-train_size3000-seed2"}, REPO / "recipes") == "study"
+    with pytest.raises(ParamsError, match=r"-S 'cnn.epochs': expected key=value"):
+        parse_sets(["cnn.epochs"])
+
+
+def test_an_override_wins_over_what_the_recipe_and_the_workspace_say():
+    command = run_command(Recipe("speedy", "", {"cnn.epochs": 4}), 1, val=False, queue=False,
+                          reset={"cnn.epochs": 15, "cnn.lr": 0.001}, sets={"cnn.epochs": 6})  # fmt: skip
+    assert command.count("cnn.epochs=6") == 1 and "cnn.epochs=4" not in command and "cnn.lr=0.001" in command

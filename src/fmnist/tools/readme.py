@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fmnist.io import write_text
-from fmnist.tools import model_card
+from fmnist.tools import model_card, structure
 from fmnist.tools.results import load_results, markdown
 
 
@@ -56,6 +56,10 @@ PAGES: dict[str, dict[str, tuple[str, Callable[[Path], str]]]] = {
     "README.md": {
         "results": ("html", lambda root: markdown(load_results(root))),
         "speedrun": ("html", _first_table("speedrun.md")),
+        "structure": ("html", structure.front_page),
+    },
+    "reports/structure.md": {
+        "structure": ("html", structure.body),
     },
     "docs/models.md": {
         "export": ("html", export_check),

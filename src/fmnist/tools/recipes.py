@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 from fmnist.errors import ParamsError
-from fmnist.params import PARAMS_FILE, read_yaml
+from fmnist.params import PARAMS_FILE, parse_params, read_yaml
 from fmnist.tools import speedrun
 from fmnist.tools.recipebook import (
     VALIDATION,
@@ -33,6 +33,7 @@ from fmnist.tools.recipebook import (
     committed_params,
     drifted,
     load_recipe,
+    override,
     parse_sets,
     resolve,
 )
@@ -148,9 +149,13 @@ def main(argv: list[str] | None = None) -> None:
             return
         recipe = load_recipe(args.name)
         base = read_yaml(PARAMS_FILE)
+        resolve(recipe, base)  # a recipe or -S that names a wrong key or value fails here, not in DVC
         grid = parse_sets(getattr(args, "sets", []))
-        for sets in grid:  # a recipe or -S that names a wrong key or value fails here, not in DVC
-            resolve(recipe, base, sets)
+        for sets in grid:
+            try:
+                parse_params(override(override(base, recipe.params), sets))
+            except ParamsError as exc:
+                raise ParamsError(f"-S {' -S '.join(f'{k}={v}' for k, v in sets.items())}: {exc}") from None
         if args.command == "show":
             print(" ".join(f"-S {option}" for option in recipe.options()))
         elif args.command == "collect":
