@@ -16,6 +16,7 @@ from fmnist.paths import PLOTS_DIR, PREPARED_DIR, ROBUSTNESS
 from fmnist.prepared import load_prepared, permute_pixels, pixel_permutation
 from fmnist.sklearn_mlp import ReportingMLPClassifier, fit_mlp, flatten
 from fmnist.stages import prepare, robustness, train_cnn, train_mlp
+from fmnist.tools import structure
 
 from conftest import load_default_params, small_params
 
@@ -134,3 +135,64 @@ def test_robustness_scores_both_models_per_transformation_and_severity(workdir):
     first = ROBUSTNESS.read_bytes()
     robustness.stage(params)
     assert ROBUSTNESS.read_bytes() == first  # the corruptions are seeded: a rerun scores the same images
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def exp_row(name: str, mlp: float, cnn: float) -> dict:
+    """An exp_show row as DVC names its columns."""
+    return {"Experiment": name, "rev": name, "State": "Success", "metrics/metrics.json:mlp.accuracy": mlp,
+            "metrics/metrics.json:cnn.accuracy": cnn, "metrics/metrics.json:cnn_minus_mlp.accuracy": cnn - mlp,
+            "metrics/metrics.json:cnn_minus_mlp.mcnemar_p": 1e-9}  # fmt: skip
+
+
+def sweep_rows(permuted_cnn: float) -> list[dict]:
+    rows = [exp_row(structure.original(n, s), 0.80 + 0.01 * i, 0.81 + 0.02 * i + 0.001 * s)
+            for i, n in enumerate(structure.SIZES) for s in structure.SEEDS]  # fmt: skip
+    return rows + [exp_row(structure.permuted(s), 0.84, permuted_cnn) for s in structure.SEEDS]
+
+
+def fake_predictions(monkeypatch):
+    """Each run's predictions: right on the first round(accuracy * 1000) of 1,000 images."""
+    y = np.arange(1000) % 10
+
+    def predictions(rev):
+        row = next(r for r in sweep_rows(0.0) if r["rev"] == rev)
+        return y, {m: np.where(np.arange(1000) < round(1000 * row[f"metrics/metrics.json:{m}.accuracy"]), y, (y + 1) % 10)
+                   for m in ("mlp", "cnn")}  # fmt: skip
+
+    monkeypatch.setattr(structure, "predictions", predictions)
+
+
+def test_collect_pairs_each_permuted_run_with_its_seed_on_the_original_pixels(monkeypatch):
+    fake_predictions(monkeypatch)
+    data = structure.collect(sweep_rows(0.0))
+    first = data["permuted"][0]
+    assert first["original"]["experiment"] == "study-train_size60000-seed0"
+    assert first["change"]["mlp"]["accuracy"] == 0.0 and first["change"]["mlp"]["mcnemar_p"] == 1.0
+    assert first["change"]["cnn"]["accuracy"] == pytest.approx(0.0 - 0.89)  # permuted: 0 %, original: 89 %
+    assert len(data["sizes"]) == len(structure.SIZES) * len(structure.SEEDS)
+    with pytest.raises(SystemExit, match="not finished here: permuted-seed2"):
+        structure.collect(sweep_rows(0.0)[:-1])
+
+
+def robustness_rows() -> list[dict]:
+    return [{"transform": t, "severity": s, "amount": s, "unit": "pixels", "model": m, "accuracy": acc - 5 * s}
+            for t in ("translate", "contrast") for s in range(3) for m, acc in (("mlp", 88.0), ("cnn", 91.0))]  # fmt: skip
+
+
+def test_the_page_reads_its_verdicts_from_the_numbers(monkeypatch):
+    monkeypatch.setattr(structure, "predictions", lambda rev: (np.zeros(1), {}))
+    summary = {m: {"corrupted_accuracy": 0.8, "translated_accuracy": 0.8} for m in ("mlp", "cnn")}
+    for permuted_cnn, verdict in ((0.81, "takes away 200% of the CNN's lead"), (0.86, "takes away 33%")):
+        data = {"machine": "a CPU", "sizes": [structure.run_record(r) | {"train_images": int(r["Experiment"].split("size")[1].split("-")[0]), "seed": 0}
+                                              for r in sweep_rows(0)[:15]],  # fmt: skip
+                "permuted": [{"seed": s, "original": structure.run_record(exp_row("o", 0.84, 0.87)),
+                              "permuted": structure.run_record(exp_row("p", 0.84, permuted_cnn)),
+                              "change": {"mlp": {"accuracy": 0.0, "accuracy_low": -0.001, "accuracy_high": 0.001, "mcnemar_p": 0.9},
+                                         "cnn": {"accuracy": permuted_cnn - 0.87, "accuracy_low": -0.1, "accuracy_high": 0.0, "mcnemar_p": 1e-5}}}
+                             for s in structure.SEEDS]}  # fmt: skip
+        text = structure.page(data, summary, robustness_rows(), 5000)
+        assert verdict in text and "no seed's change is significant at 5 %" in text
+        assert "the lead does not grow as data shrinks" in text  # the fake lead grows with data
