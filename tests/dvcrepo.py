@@ -14,7 +14,7 @@ import yaml
 
 from conftest import REPO, load_default_params
 
-STAGES = ("fetch", "prepare", "train_mlp", "train_cnn", "evaluate", "export")
+STAGES = ("fetch", "prepare", "train_mlp", "train_cnn", "evaluate", "robustness", "export")
 QUICK = {"prepare": {"train_size": 1000, "test_size": 500, "val_fraction": 0.1},
          "mlp": {"max_iter": 3}, "cnn": {"epochs": 1, "batch_size": 100, "device": "cpu"}}  # fmt: skip
 

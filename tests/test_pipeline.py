@@ -77,7 +77,8 @@ def test_plots_show_renders_every_declared_plot(reproduced):
 
 @pytest.mark.parametrize(
     "change, expected",
-    [("cnn.epochs=2", {"train_cnn", "evaluate", "export"}), ("mlp.alpha=0.001", {"train_mlp", "evaluate", "export"})],
+    [("cnn.epochs=2", {"train_cnn", "evaluate", "robustness", "export"}),
+     ("mlp.alpha=0.001", {"train_mlp", "evaluate", "robustness", "export"})],
 )
 def test_an_experiment_reruns_only_the_stages_that_read_the_param(reproduced, change, expected):
     repo, _ = reproduced
