@@ -37,6 +37,8 @@ from rich.table import Table
 
 from fmnist.machine import caption, describe
 from fmnist.networks import LeNet
+from fmnist.tools.speedrun import training_flops
+from matmul_peak import peak_gflops  # benchmarks/, beside this file
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -61,17 +63,6 @@ def run_measured(cmd: list[str], cwd: Path) -> dict:
             "peak_rss_gb": usage.ru_maxrss / 2**20, "stdout": text}  # fmt: skip
 
 
-def fp32_peak_gflops(seconds: float = 3.0) -> float:
-    """What this machine's BLAS reaches on a large fp32 matrix product: the practical peak."""
-    a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
-    a @ b
-    done, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        done += 1
-    return done * 2 * 2048**3 / (time.perf_counter() - start) / 1e9
-
-
 def committed_params() -> dict:
     """params.yaml as HEAD has it: the study's defaults, whatever an experiment left in the workspace."""
     shown = subprocess.run(["git", "show", "HEAD:params.yaml"], cwd=REPO, capture_output=True, text=True)
@@ -91,19 +82,11 @@ STUDY_CNN = {"arch": "lenet", "precision": "fp32", "batch_size": 64}  # benchmar
 
 
 def training_flops_per_image(cnn: dict) -> float:
-    """Forward plus backward FLOPs of one training image through that CNN, counted by PyTorch."""
-    from torch.utils.flop_counter import FlopCounterMode
-
+    """Forward plus backward FLOPs of one training image through the CNN that side trained."""
     from fmnist.networks import CNNSpec, build_cnn
 
-    if cnn["arch"] == "lenet":
-        model = LeNet()
-    else:
-        model = build_cnn(CNNSpec(cnn["arch"], cnn["width"], cnn["blocks"]), 0.0)
-    x = torch.rand(64, 1, 28, 28)
-    with FlopCounterMode(display=False) as counter:
-        model(x).sum().backward()
-    return counter.get_total_flops() / 64
+    model = LeNet() if cnn["arch"] == "lenet" else build_cnn(CNNSpec(cnn["arch"], cnn["width"], cnn["blocks"]), 0.0)
+    return training_flops(model)
 
 
 def machine() -> dict:
@@ -252,7 +235,7 @@ def main() -> None:
     overrides = {"prepare.train_size": 0 if images == FULL_IMAGES else images, "mlp.max_iter": max_iter,
                  "cnn.epochs": epochs, "cnn.device": args.device}  # fmt: skip
     console = Console()
-    peak = fp32_peak_gflops()
+    peak = peak_gflops(torch.float32)
     runs: dict[str, list[dict]] = {
         k: [] for k in ("study_mlp", "ours_mlp", "study_cnn", "ours_cnn", "ours_evaluate")
     }

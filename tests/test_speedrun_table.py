@@ -65,3 +65,30 @@ def test_a_clone_without_the_experiments_does_not_blank_a_table_written_before(t
     assert (tmp_path / "speedrun.md").read_text() == before
     write(tabulate([FAST], small_params_dict(), []), str(tmp_path / "elsewhere"))  # a new file may be empty
     assert "none yet" in (tmp_path / "elsewhere.md").read_text()
+
+
+def test_each_row_states_its_training_flop_rate_against_its_machines_measured_peak(tmp_path, monkeypatch):
+    from fmnist.tools import speedrun
+    from fmnist.tools.recipebook import resolve
+
+    amd = "AMD EPYC (AVX2), 2 CPUs"
+    monkeypatch.setattr(speedrun, "PEAKS", tmp_path / "matmul_peak.json")
+    (tmp_path / "matmul_peak.json").write_text('{"%s": {"fp32": 200.0, "bf16": 50.0}}' % amd)
+    run = experiment("fast-seed0", 0, 0.91, 20.0) | {"dvclive/train_cnn/metrics.json:machine": amd,
+                                                     "dvclive/train_cnn/metrics.json:precision": "fp32"}  # fmt: skip
+    [entry] = tabulate([FAST], small_params_dict(), [run])
+    flops = speedrun.training_flops_per_run(resolve(FAST, small_params_dict()))
+    assert entry["train_gflops"] == pytest.approx(flops / 20.0 / 1e9)
+    assert entry["share_of_peak"] == pytest.approx(entry["train_gflops"] / 200.0)
+    assert "of fp32's 200)" in markdown([entry])
+    [elsewhere] = tabulate([FAST], small_params_dict(), [run | {"dvclive/train_cnn/metrics.json:machine": "other"}])
+    assert elsewhere["share_of_peak"] is None and "fp32; peak not measured" in markdown([elsewhere])
+
+
+def test_a_training_step_counts_forward_and_backward_flops():
+    from fmnist.networks import CNNSpec, build_cnn, forward_flops
+    from fmnist.tools.speedrun import training_flops
+
+    model = build_cnn(CNNSpec("lenet"), 0.5)
+    ratio = training_flops(model) / forward_flops(model)
+    assert 2.5 < ratio <= 3.0  # backward is about twice forward; the first conv needs no input gradient

@@ -2,13 +2,17 @@
 training seconds, against its target; and accuracy against seconds for every run.
 
 Built from experiments named ``<recipe>-seed<N>`` (``fmnist recipe run``), so every row
-can be rerun by name. Seconds are the CNN's training seconds (DVCLive's summary).
+can be rerun by name. Seconds are the CNN's training seconds (DVCLive's summary). Its
+FLOP/s are the training steps' arithmetic (forward and backward, counted by PyTorch) over
+those seconds, set against the matmul peak that benchmarks/matmul_peak.py measured on the
+machine the run trained on, in the precision it trained in, where that machine was measured.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from pathlib import Path
 
@@ -30,12 +34,44 @@ from fmnist.tools.recipebook import Recipe, override, resolve
 from fmnist.tools.summarize import mean_std
 
 
+PEAKS = Path("benchmarks/results/matmul_peak.json")  # machine caption -> {"fp32": GFLOP/s, "bf16": ...}
+FULL_TRAIN = 60_000
+
+
 def flops_per_image(p: Params) -> int:
     """Forward FLOPs of one image through the recipe's CNN (PyTorch's FlopCounterMode)."""
     from fmnist.cnn_training import spec_of
     from fmnist.networks import build_cnn, forward_flops
 
     return forward_flops(build_cnn(spec_of(p.cnn), p.cnn.dropout))
+
+
+def training_flops(model, batch: int = 64) -> float:
+    """FLOPs of one image's training step, forward and backward (PyTorch's FlopCounterMode),
+    averaged over a CPU batch of ``batch``; the optimiser's update is not counted."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        model(torch.rand(batch, 1, 28, 28)).sum().backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / batch
+
+
+def training_flops_per_run(p: Params) -> float:
+    """FLOPs of a recipe's whole CNN training: per image, times images per epoch, times epochs."""
+    from fmnist.cnn_training import spec_of
+    from fmnist.networks import build_cnn
+
+    images = p.prepare.train_size or FULL_TRAIN
+    images -= math.ceil(p.prepare.val_fraction * images)  # what the stratified hold-out leaves
+    return training_flops(build_cnn(spec_of(p.cnn), p.cnn.dropout)) * images * p.cnn.epochs
+
+
+def peak_gflops(machine: str, precision: str) -> float | None:
+    """The measured matmul peak of that machine in that precision; None where not measured."""
+    measured = json.loads(PEAKS.read_text()) if PEAKS.is_file() else {}
+    return measured.get(machine, {}).get(precision)
 
 
 def runs_of(recipe: Recipe, expected: dict, rows: list[dict]) -> list[dict]:
@@ -81,6 +117,20 @@ def tabulate(recipes: list[Recipe], base: dict, rows: list[dict]) -> list[dict]:
     return table
 
 
+def precision_of(row: dict, p: Params) -> str:
+    """The precision a run trained in: as train_cnn recorded it, else its params' if not auto."""
+    recorded = column(row, "train_cnn/metrics.json:precision")
+    return recorded or ("" if p.cnn.precision == "auto" else p.cnn.precision)
+
+
+def rate(entry: dict, flops: float, precision: str) -> dict:
+    """Training GFLOP/s over the mean seconds, and its share of the machine's peak if known."""
+    gflops = flops / entry["seconds_mean"] / 1e9
+    peak = peak_gflops(entry["machine"], precision) if precision else None
+    return {"precision": precision or "not recorded", "train_gflops": gflops, "peak_gflops": peak,
+            "share_of_peak": gflops / peak if peak else None}  # fmt: skip
+
+
 def entry_of(recipe: Recipe, p: Params, runs: list[dict]) -> dict:
     """A recipe's row for the runs of one machine."""
     accuracy = [100 * column(r, "cnn.accuracy") for r in runs]
@@ -92,26 +142,40 @@ def entry_of(recipe: Recipe, p: Params, runs: list[dict]) -> dict:
     if runs:
         entry["accuracy_mean"], entry["accuracy_std"] = mean_std(accuracy)
         entry["seconds_mean"], entry["seconds_max"] = mean_std(seconds)[0], max(seconds)
+        entry |= rate(entry, training_flops_per_run(p), precision_of(runs[0], p))
         if recipe.target:
             entry["met"] = (entry["accuracy_mean"] >= recipe.target["accuracy"]
                             and entry["seconds_max"] <= recipe.target["seconds"])  # fmt: skip
     return entry
 
 
+def throughput(e: dict) -> str:
+    """'41 (25% of bf16's 164)'; the share only where the machine's peak was measured."""
+    if "train_gflops" not in e:
+        return ""
+    if e["share_of_peak"] is None:
+        return f"{e['train_gflops']:.0f} ({e['precision']}; peak not measured)"
+    return f"{e['train_gflops']:.0f} ({e['share_of_peak']:.0%} of {e['precision']}'s {e['peak_gflops']:.0f})"
+
+
 def markdown(table: list[dict]) -> str:
     lines = ["| recipe | machine | target | forward MFLOP / image | seeds | test accuracy % (mean ± std) | "
-             "train s (mean, max) | met |", "|---|---|---|---:|---|---:|---:|---|"]  # fmt: skip
+             "train s (mean, max) | training GFLOP/s (share of peak) | met |",
+             "|---|---|---|---:|---|---:|---:|---:|---|"]  # fmt: skip
     for e in table:
         target = f"≥ {e['target']['accuracy']:.1f} % in ≤ {e['target']['seconds']} s" if e["target"] else ""
         if not e["seeds"]:
-            lines.append(f"| {e['recipe']} | | {target} | {e['forward_mflop_per_image']:.1f} | none yet | | | |")
+            lines.append(f"| {e['recipe']} | | {target} | {e['forward_mflop_per_image']:.1f} | none yet | | | | |")
             continue
         met = "" if "met" not in e else ("yes" if e["met"] else "**no**")
         spread = f" ± {e['accuracy_std']:.2f}" if len(e["seeds"]) > 1 else " (one seed)"
         lines.append(f"| {e['recipe']} | {e.get('machine', 'not recorded')} | {target} | {e['forward_mflop_per_image']:.1f} | "
                      f"{', '.join(map(str, e['seeds']))} | {e['accuracy_mean']:.2f}{spread} | "
-                     f"{e['seconds_mean']:.0f}, {e['seconds_max']:.0f} | {met} |")  # fmt: skip
-    lines += ["", "Settings (on top of params.yaml; `fmnist recipe show NAME`):", ""]
+                     f"{e['seconds_mean']:.0f}, {e['seconds_max']:.0f} | {throughput(e)} | {met} |")  # fmt: skip
+    lines += ["", "Training GFLOP/s: forward and backward FLOPs per image (PyTorch's count) times images "
+              "times epochs, over the mean training seconds; the share is of the matmul peak "
+              "`python benchmarks/matmul_peak.py` measured on that machine in that precision.",
+              "", "Settings (on top of params.yaml; `fmnist recipe show NAME`):", ""]  # fmt: skip
     for e in {e["recipe"]: e for e in table}.values():
         settings = ", ".join(f"`{k}={shown(v)}`" for k, v in e["settings"].items()) or "the defaults"
         lines.append(f"- **{e['recipe']}**: {settings}")
