@@ -54,16 +54,20 @@ def test_an_experiment_named_after_a_recipe_but_run_with_other_params_is_refused
         tabulate([FAST], small_params_dict(), [experiment("fast-seed1", 0, 0.91, 20.0)])
 
 
-def test_a_clone_without_the_experiments_does_not_blank_a_table_written_before(tmp_path):
-    from fmnist.tools.speedrun import write
+def test_a_clone_keeps_the_rows_it_has_no_runs_of_and_adds_its_own_machines_beside_them(tmp_path):
+    from fmnist.tools.speedrun import written, write
 
-    rows = [experiment("fast-seed0", 0, 0.91, 20.0)]
-    write(tabulate([FAST], small_params_dict(), rows), str(tmp_path / "speedrun"))
-    before = (tmp_path / "speedrun.md").read_text()
-    with pytest.raises(SystemExit, match=r"no experiments of fast here, but .*speedrun.json has runs of them"):
-        write(tabulate([FAST], small_params_dict(), []), str(tmp_path / "speedrun"))
-    assert (tmp_path / "speedrun.md").read_text() == before
-    write(tabulate([FAST], small_params_dict(), []), str(tmp_path / "elsewhere"))  # a new file may be empty
+    amd, intel = "AMD EPYC (AVX2), 2 CPUs", "Intel Xeon (AMX), 2 CPUs"
+    on = lambda machine, seed, seconds: experiment(f"fast-seed{seed}", seed, 0.91, seconds) | {  # noqa: E731
+        "dvclive/train_cnn/metrics.json:machine": machine}
+    out = str(tmp_path / "speedrun")
+    write(tabulate([FAST], small_params_dict(), [on(intel, 0, 12.0)]), out)
+    write(tabulate([FAST], small_params_dict(), [], written(out)), out)  # a clone without the experiments
+    [kept] = written(out)
+    assert (kept["machine"], kept["seeds"], kept["seconds_max"]) == (intel, [0], 12.0)
+    write(tabulate([FAST], small_params_dict(), [on(amd, 0, 20.0), on(amd, 1, 22.0)], written(out)), out)
+    assert [(e["machine"], e["seeds"]) for e in written(out)] == [(amd, [0, 1]), (intel, [0])]
+    write(tabulate([FAST], small_params_dict(), [], []), str(tmp_path / "elsewhere"))  # nothing run anywhere
     assert "none yet" in (tmp_path / "elsewhere.md").read_text()
 
 

@@ -107,7 +107,7 @@ def table(names: list[str], revs: list[str] | None, out: str) -> None:
     recipes = [load_recipe(n) for n in names]
     base = committed_params()
     rows = exp_show(revs=revs, force=True)
-    speedrun.write(speedrun.tabulate(recipes, base, rows), out)
+    speedrun.write(speedrun.tabulate(recipes, base, rows, speedrun.written(out)), out)
 
 
 def main(argv: list[str] | None = None) -> None:

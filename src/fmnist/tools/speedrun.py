@@ -107,14 +107,31 @@ def by_machine(runs: list[dict]) -> list[list[dict]]:
     return list(groups.values()) or [[]]
 
 
-def tabulate(recipes: list[Recipe], base: dict, rows: list[dict]) -> list[dict]:
-    """One entry per recipe and machine; ``base`` is the committed params.yaml the recipes apply to."""
+def tabulate(recipes: list[Recipe], base: dict, rows: list[dict], before: list[dict] = ()) -> list[dict]:
+    """One entry per recipe and machine; ``base`` is the committed params.yaml the recipes apply to.
+    ``before`` is the table as written last time: experiments stay in the clone that ran them,
+    so its rows for a (recipe, machine) without runs here are kept, not blanked."""
     table = []
     for recipe in recipes:
         p = resolve(recipe, base)
-        for runs in by_machine(runs_of(recipe, flatten(override(base, recipe.params)), rows)):
-            table.append(entry_of(recipe, p, runs))
+        runs = runs_of(recipe, flatten(override(base, recipe.params)), rows)
+        fresh = [entry_of(recipe, p, group) for group in by_machine(runs)]
+        ran_here = {e["machine"] for e in fresh if e["seeds"]}
+        kept = [with_rate(e, base) for e in before if e["recipe"] == recipe.name and e.get("seeds")
+                and e.get("machine", "not recorded") not in ran_here]  # fmt: skip
+        with_runs = [e for e in fresh if e["seeds"]] + kept
+        table += with_runs or fresh  # no runs anywhere yet: the recipe's 'none yet' row
     return table
+
+
+def with_rate(entry: dict, base: dict) -> dict:
+    """A kept row, with its FLOP/s worked out from the settings it ran (if written before they were)."""
+    if "train_gflops" in entry:
+        return entry
+    p = resolve(Recipe(entry["recipe"], entry["description"], entry["settings"], entry["target"]), base)
+    precision = "" if p.cnn.precision == "auto" else p.cnn.precision
+    entry = {"machine": "not recorded"} | entry
+    return entry | rate(entry, training_flops_per_run(p), precision)
 
 
 def precision_of(row: dict, p: Params) -> str:
@@ -201,22 +218,14 @@ def plot(table: list[dict], path: Path) -> None:
     save_figure(fig, path)
 
 
-def rows_it_would_empty(table: list[dict], existing: Path) -> list[str]:
-    """Recipes that ``existing`` (a table written before) has runs for and ``table`` has none:
-    experiments live in the clone that ran them, so another clone would blank those rows."""
-    if not existing.is_file():
-        return []
-    had = {e["recipe"] for e in json.loads(existing.read_text()) if e.get("seeds")}
-    return [e["recipe"] for e in table if not e["seeds"] and e["recipe"] in had]
+def written(out: str) -> list[dict]:
+    """The table as ``out``.json holds it from last time; none if there is no such file."""
+    path = Path(out).with_suffix(".json")
+    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def write(table: list[dict], out: str) -> None:
     out = Path(out)
-    if emptied := rows_it_would_empty(table, out.with_suffix(".json")):
-        raise SystemExit(f"fmnist recipe table: no experiments of {', '.join(emptied)} here, but "
-                         f"{out.with_suffix('.json')} has runs of them; left as it is. Experiments stay in "
-                         "the clone that ran them: run them here (fmnist recipe run NAME --seeds ...), "
-                         "pull them (dvc exp pull origin), or write elsewhere with --out")  # fmt: skip
     write_json(out.with_suffix(".json"), table)
     write_text(out.with_suffix(".md"), markdown(table))
     with atomic_path(out.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as fh:

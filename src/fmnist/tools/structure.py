@@ -339,9 +339,18 @@ def plot_permuted(data: dict, path: Path) -> None:
     save_figure(fig, path)
 
 
+def collected(root: Path) -> dict:
+    """reports/structure.json, which `collect` wrote from the experiments."""
+    path = root / f"{REPORT}.json"
+    if not path.is_file():
+        raise SystemExit(f"fmnist structure: {path} is missing; run the experiments, then `fmnist structure "
+                         "collect` (docs/experiments.md, 'The structure experiments')")  # fmt: skip
+    return json.loads(path.read_text())
+
+
 def sources(root: Path) -> tuple[dict, dict, list[dict], int]:
     """What the page is made of: the experiments' numbers and the committed robustness run."""
-    data = json.loads((root / f"{REPORT}.json").read_text())
+    data = collected(root)
     summary = json.loads((root / "metrics/robustness.json").read_text())
     rows = robustness_rows(root / "plots/robustness.csv")
     images = read_yaml(root / PARAMS_FILE)["robustness"]["images"] or 10_000  # the run's own params
@@ -371,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
         write_json(Path(f"{REPORT}.json"), collect(exp_show(force=True)))
         print(f"fmnist structure: wrote {REPORT}.json; now `fmnist structure render`")
         return
-    data = json.loads(Path(f"{REPORT}.json").read_text())
+    data = collected(Path("."))
     write_text(Path(f"{REPORT}.md"), PAGE_FRAME.format(body=body(Path("."))))
     write_csvs(data, REPORT)
     plot_sizes(data, Path(f"{REPORT}_sizes.png"))
