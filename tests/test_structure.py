@@ -140,11 +140,12 @@ def test_robustness_scores_both_models_per_transformation_and_severity(workdir):
 # ----------------------------------------------------------------------------- the page
 
 
-def exp_row(name: str, mlp: float, cnn: float) -> dict:
+def exp_row(name: str, mlp: float, cnn: float, epochs: int = 15) -> dict:
     """An exp_show row as DVC names its columns."""
     return {"Experiment": name, "rev": name, "State": "Success", "metrics/metrics.json:mlp.accuracy": mlp,
             "metrics/metrics.json:cnn.accuracy": cnn, "metrics/metrics.json:cnn_minus_mlp.accuracy": cnn - mlp,
-            "metrics/metrics.json:cnn_minus_mlp.mcnemar_p": 1e-9, "dvclive/train_cnn/metrics.json:machine": "a CPU"}  # fmt: skip
+            "metrics/metrics.json:cnn_minus_mlp.mcnemar_p": 1e-9, "dvclive/train_cnn/metrics.json:machine": "a CPU",
+            "dvclive/train_mlp/metrics.json:step": 99, "params.yaml:cnn.epochs": epochs, "params.yaml:cnn.batch_size": 64}  # fmt: skip
 
 
 def sweep_rows(permuted_cnn: float) -> list[dict]:
@@ -175,6 +176,9 @@ def test_collect_pairs_each_permuted_run_with_its_seed_on_the_original_pixels(mo
     assert len(data["sizes"]) == len(structure.SIZES) * len(structure.SEEDS)
     with pytest.raises(SystemExit, match="not finished here: permuted-seed2"):
         structure.collect(sweep_rows(0.0)[:-1])
+    assert data["equal_steps"] == []  # optional: the page says how many seeds it has
+    more = structure.collect(sweep_rows(0.0) + [exp_row(structure.equal_steps(1), 0.80, 0.83, epochs=900)])
+    assert [(r["seed"], r["cnn"]["epochs"], r["train_images"]) for r in more["equal_steps"]] == [(1, 900, 1000)]
 
 
 def robustness_rows() -> list[dict]:
@@ -194,7 +198,12 @@ def test_the_page_reads_its_verdicts_from_the_numbers(monkeypatch):
                               "change": {"mlp": {"accuracy": 0.0, "accuracy_low": -0.001, "accuracy_high": 0.001, "mcnemar_p": 0.9},
                                          "cnn": {"accuracy": permuted_cnn - 0.87, "accuracy_low": -0.1, "accuracy_high": 0.0, "mcnemar_p": 1e-5}}}
                              for s in structure.SEEDS]}  # fmt: skip
+        data["equal_steps"] = [structure.run_record(exp_row(structure.equal_steps(1), 0.80, 0.83, epochs=900))
+                               | {"train_images": 1000, "seed": 1}]  # fmt: skip
         text = structure.page(data, summary, robustness_rows(), 5000)
         assert verdict in text and "no seed's change is significant at 5 %" in text
         assert "Trained on: a CPU (as each run recorded it)." in text  # the runs' machine, not the reader's
         assert "the lead does not grow as data shrinks" in text  # the fake lead grows with data
+        assert "1,000 images give it 240 steps against 14,070 on all 60,000" in text
+        assert "(100-100 epochs at 1,000 images)" in text
+        assert "(`-S cnn.epochs=900`: 14,400; 1 seed), the CNN reaches" in text and "CNN − MLP +3.00 points" in text
