@@ -189,7 +189,7 @@ def robustness_rows() -> list[dict]:
 def test_the_page_reads_its_verdicts_from_the_numbers(monkeypatch):
     monkeypatch.setattr(structure, "predictions", lambda rev: (np.zeros(1), {}))
     summary = {m: {"corrupted_accuracy": 0.8, "translated_accuracy": 0.8} for m in ("mlp", "cnn")}
-    for permuted_cnn, verdict in ((0.81, "the CNN's lead is gone: on permuted pixels the MLP is ahead by 3.00 points"),
+    for permuted_cnn, verdict in ((0.81, "to -3.00 on permuted ones: without the layout the CNN's lead is gone, and the MLP is ahead"),
                                   (0.86, "takes away 33% of the CNN's lead")):  # fmt: skip
         data = {"sizes": [structure.run_record(r) | {"train_images": int(r["Experiment"].split("size")[1].split("-")[0]), "seed": 0}
                                               for r in sweep_rows(0)[:15]],  # fmt: skip
