@@ -85,6 +85,8 @@ def test_each_row_states_its_training_flop_rate_against_its_machines_measured_pe
     assert entry["train_gflops"] == pytest.approx(flops / 20.0 / 1e9)
     assert entry["share_of_peak"] == pytest.approx(entry["train_gflops"] / 200.0)
     assert "of fp32's 200)" in markdown([entry])
+    bare = {k.replace("dvclive/train_cnn/metrics.json:precision", "precision"): v for k, v in run.items()}
+    assert tabulate([FAST], small_params_dict(), [bare])[0]["precision"] == "fp32"  # as DVC names a unique column
     [elsewhere] = tabulate([FAST], small_params_dict(), [run | {"dvclive/train_cnn/metrics.json:machine": "other"}])
     assert elsewhere["share_of_peak"] is None and "fp32; peak not measured" in markdown([elsewhere])
 

@@ -136,7 +136,8 @@ def with_rate(entry: dict, base: dict) -> dict:
 
 def precision_of(row: dict, p: Params) -> str:
     """The precision a run trained in: as train_cnn recorded it, else its params' if not auto."""
-    recorded = column(row, "train_cnn/metrics.json:precision")
+    # DVC drops a column's file prefix where the name is unique: only train_cnn writes "precision"
+    recorded = column(row, "train_cnn/metrics.json:precision") or row.get("precision")
     return recorded or ("" if p.cnn.precision == "auto" else p.cnn.precision)
 
 
