@@ -35,10 +35,10 @@ def test_after_a_recipe_was_applied_both_sides_train_the_studys_model(tmp_path, 
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     report = json.loads((out / "capped.json").read_text())
     study, ours = report["cnn_trained"]["study"], report["cnn_trained"]["ours"]
-    assert (ours["arch"], ours["precision"], ours["batch_size"], ours["epochs"]) == ("lenet", "auto", 64, 1)
+    assert (ours["arch"], ours["precision"], ours["batch_size"], ours["epochs"]) == ("lenet", "fp32", 64, 1)
     assert (study["arch"], study["batch_size"]) == ("lenet", 64)
     mflop = report["training_mflop_per_image"]
     assert mflop["study"] == pytest.approx(mflop["ours"]) and 30 < mflop["ours"] < 40  # the LeNet's 35.9
     markdown = (out / "capped.md").read_text()
-    assert "CNN trained: study lenet (fp32, batch 64, 1 epochs), ours lenet (auto, batch 64, 1 epochs)." in markdown
+    assert "CNN trained: study lenet (fp32, batch 64, 1 epochs), ours lenet (fp32, batch 64, 1 epochs)." in markdown
     assert "Machine: " in markdown and "different models" not in markdown
