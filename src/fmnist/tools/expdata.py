@@ -12,11 +12,12 @@ from fmnist.params import PARAMS_FILE
 
 def column(row: dict, key: str):
     """A column of an exp_show row, whichever metrics or params file prefix DVC gave it;
-    ``key`` may carry the end of that prefix (``train_cnn/metrics.json:train_seconds``)."""
+    ``key`` may carry the end of that prefix (``train_cnn/metrics.json:train_seconds``).
+    DVC drops the prefix of a name no other file has, so such a key also finds the bare name."""
     for name, value in row.items():
         if name == key or name.endswith((":" + key, "/" + key)):
             return value
-    return None
+    return row.get(key.rpartition(":")[2]) if ":" in key else None
 
 
 def flatten(node, prefix: str = "") -> dict:

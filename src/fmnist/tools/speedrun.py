@@ -68,7 +68,7 @@ def training_flops_per_run(p: Params) -> float:
     return training_flops(build_cnn(spec_of(p.cnn), p.cnn.dropout)) * images * p.cnn.epochs
 
 
-def peak_gflops(machine: str, precision: str) -> float | None:
+def measured_peak(machine: str, precision: str) -> float | None:
     """The measured matmul peak of that machine in that precision; None where not measured."""
     measured = json.loads(PEAKS.read_text()) if PEAKS.is_file() else {}
     return measured.get(machine, {}).get(precision)
@@ -136,15 +136,14 @@ def with_rate(entry: dict, base: dict) -> dict:
 
 def precision_of(row: dict, p: Params) -> str:
     """The precision a run trained in: as train_cnn recorded it, else its params' if not auto."""
-    # DVC drops a column's file prefix where the name is unique: only train_cnn writes "precision"
-    recorded = column(row, "train_cnn/metrics.json:precision") or row.get("precision")
+    recorded = column(row, "train_cnn/metrics.json:precision")
     return recorded or ("" if p.cnn.precision == "auto" else p.cnn.precision)
 
 
 def rate(entry: dict, flops: float, precision: str) -> dict:
     """Training GFLOP/s over the mean seconds, and its share of the machine's peak if known."""
     gflops = flops / entry["seconds_mean"] / 1e9
-    peak = peak_gflops(entry["machine"], precision) if precision else None
+    peak = measured_peak(entry["machine"], precision) if precision else None
     return {"precision": precision or "not recorded", "train_gflops": gflops, "peak_gflops": peak,
             "share_of_peak": gflops / peak if peak else None}  # fmt: skip
 
