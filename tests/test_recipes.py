@@ -216,6 +216,25 @@ def test_whitening_fixes_the_stem_to_decorrelated_unit_variance_filters():
     torch.testing.assert_close(conv.weight[18:], conv.weight[:6])  # 24 channels: the strongest repeat
 
 
+def test_a_whitened_stem_is_computed_once_and_trains_as_the_images_would():
+    p = recipe(arch="vgg", width=8, whiten=True, batch_size=16)
+    x, y = images(64), torch.randint(0, 10, (64,))
+    runs = [cnn_training.start_run(p, 0, CPU, steps_per_epoch=4, train_x=x) for _ in range(2)]
+    pooled, forward = cnn_training.training_inputs(runs[1].model, p, x)
+    assert pooled.shape == (64, 8, 14, 14) and forward == runs[1].model.from_pooled_stem
+    cnn_training.train_epoch(runs[0], p, x, y, torch.arange(64))
+    cnn_training.train_epoch(runs[1], p, pooled, y, torch.arange(64), forward=forward)
+    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values()):
+        torch.testing.assert_close(a, b)
+
+
+def test_augmented_training_runs_the_stem_on_every_batch():
+    p = recipe(arch="vgg", width=8, whiten=True, hflip=True)
+    x = images(8)
+    run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=1, train_x=x)
+    assert cnn_training.training_inputs(run.model, p, x) == (x, run.model)
+
+
 def test_whitening_an_architecture_without_a_whitening_stem_names_the_key():
     with pytest.raises(ParamsError, match="cnn.whiten: the 'lenet' architecture has no whitening stem"):
         cnn_training.start_run(recipe(whiten=True), 0, CPU, steps_per_epoch=1, train_x=images(8))

@@ -71,6 +71,26 @@ def test_a_clone_keeps_the_rows_it_has_no_runs_of_and_adds_its_own_machines_besi
     assert "none yet" in (tmp_path / "elsewhere.md").read_text()
 
 
+def test_a_kept_row_is_judged_on_todays_target_and_only_if_it_ran_todays_settings(tmp_path):
+    from fmnist.tools.speedrun import written, write
+
+    out = str(tmp_path / "speedrun")
+    write(tabulate([FAST], small_params_dict(), [experiment("fast-seed0", 0, 0.91, 20.0)]), out)
+    stricter = Recipe("fast", "a short run", FAST.params, {"accuracy": 90.0, "seconds": 15})
+    [kept] = tabulate([stricter], small_params_dict(), [], written(out))
+    assert kept["target"] == stricter.target and kept["met"] is False
+    shorter = Recipe("fast", "a shorter run", {"cnn.epochs": 1}, FAST.target)
+    [kept] = tabulate([shorter], small_params_dict(), [], written(out))
+    assert "met" not in kept and kept["ran_instead"] == {"cnn.epochs": 2, "cnn.hflip": True}
+    assert kept["settings"] == shorter.params  # the settings section lists the recipe as it is now
+    assert "| not judged: ran `cnn.epochs=2`, `cnn.hflip=true` |" in markdown([kept])
+    write([kept], out)
+    [again] = tabulate([shorter], small_params_dict(), [], written(out))  # rewritten: still what it ran
+    assert again["ran_instead"] == kept["ran_instead"]
+    [back] = tabulate([FAST], small_params_dict(), [], written(out))  # the recipe returns to what it ran
+    assert "ran_instead" not in back and back["met"] and back["settings"] == FAST.params
+
+
 def test_each_row_states_its_training_flop_rate_against_its_machines_measured_peak(tmp_path, monkeypatch):
     from fmnist.tools import speedrun
     from fmnist.tools.recipebook import resolve

@@ -147,22 +147,46 @@ class EpochLog:
     accuracy: float
 
 
+def augmenting(p: CNNParams) -> bool:
+    return bool(p.crop_padding or p.hflip or p.random_erasing)
+
+
+STEM_BATCH = 1000  # images per pass when computing the frozen stem ahead of training
+
+
+def training_inputs(model: nn.Module, p: CNNParams, x: torch.Tensor) -> tuple[torch.Tensor, Callable]:
+    """What batches are sliced from, and what maps a batch to logits.
+
+    Normally the images and the model. With a whitened (frozen) stem and no augmentation
+    the stem's pooled output never changes, so it is computed once here: a sixth of a
+    step's time on two CPU cores, saved every epoch.
+    """
+    if not p.whiten or augmenting(p):
+        return x, model
+    with torch.no_grad(), autocast(x.device, p.precision):
+        pooled = [model.pooled_stem(x[i : i + STEM_BATCH]) for i in range(0, len(x), STEM_BATCH)]
+    return torch.cat(pooled), model.from_pooled_stem
+
+
 def train_epoch(
-    run: TrainingRun, p: CNNParams, x, y, order: torch.Tensor, on_batch=None
+    run: TrainingRun, p: CNNParams, x, y, order: torch.Tensor, on_batch=None, forward: Callable | None = None
 ) -> EpochLog:
-    """One pass over ``x`` in the given order; loss and accuracy averaged over images."""
+    """One pass over ``x`` in the given order; loss and accuracy averaged over images.
+
+    ``forward`` maps a batch of ``x`` to logits: the model unless ``training_inputs`` says otherwise.
+    """
     run.model.train()
+    forward = forward or run.model
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
-    augmenting = p.crop_padding or p.hflip or p.random_erasing
     for start in range(0, len(order), p.batch_size):
         idx = order[start : start + p.batch_size]
         xb, yb = x[idx], y[idx]
-        if augmenting:
+        if augmenting(p):
             xb = augment(xb, run.augment_rng, p.crop_padding, p.hflip, p.random_erasing)
             xb = xb.contiguous(memory_format=torch.channels_last)
         with autocast(x.device, p.precision):
-            logits = run.model(xb)
+            logits = forward(xb)
             loss = F.cross_entropy(logits, yb, label_smoothing=p.label_smoothing)
         run.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -221,13 +245,14 @@ def train_cnn(train: Split, val: Split, p: CNNParams, seed: int, device: torch.d
             log(record)
         start -= sum(h["seconds"] for h in history)
 
+    inputs, forward = training_inputs(run.model, p, x)
     progress, task, on_batch = _progress(n, p)
     with progress:
         for epoch in range(len(history), p.epochs):
             epoch_start = time.perf_counter()
             progress.update(task, completed=0, epoch=f"{epoch + 1}/{p.epochs}")
             order = torch.randperm(n, generator=run.order_rng).to(device, non_blocking=True)
-            result = train_epoch(run, p, x, y, order, on_batch)
+            result = train_epoch(run, p, inputs, y, order, on_batch, forward)
             record = {"train/loss": result.loss, "train/accuracy": result.accuracy}
             if val_xy is not None:
                 record |= validate(run.final_model, val_xy, p.precision)

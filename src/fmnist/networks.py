@@ -189,7 +189,17 @@ class VGG(nn.Module):
         self.fc = nn.Linear(widths[2], NUM_CLASSES)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.groups(self.stem(x))
+        return self.from_pooled_stem(self.pooled_stem(x))
+
+    def pooled_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The first convolution and its pooling: no trainable weight once whitened, so
+        training without augmentation computes it once per image instead of every epoch."""
+        return self.stem[1](self.stem[0](x))
+
+    def from_pooled_stem(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in list(self.stem)[2:]:  # its BatchNorm, ReLU and further convolutions
+            x = layer(x)
+        x = self.groups(x)
         return self.fc(torch.flatten(F.adaptive_max_pool2d(x, 1), 1))
 
 

@@ -117,11 +117,32 @@ def tabulate(recipes: list[Recipe], base: dict, rows: list[dict], before: list[d
         runs = runs_of(recipe, flatten(override(base, recipe.params)), rows)
         fresh = [entry_of(recipe, p, group) for group in by_machine(runs)]
         ran_here = {e["machine"] for e in fresh if e["seeds"]}
-        kept = [with_rate(e, base) for e in before if e["recipe"] == recipe.name and e.get("seeds")
-                and e.get("machine", "not recorded") not in ran_here]  # fmt: skip
+        kept = [rejudged(with_rate(e, base), recipe) for e in before if e["recipe"] == recipe.name
+                and e.get("seeds") and e.get("machine", "not recorded") not in ran_here]  # fmt: skip
         with_runs = [e for e in fresh if e["seeds"]] + kept
         table += with_runs or fresh  # no runs anywhere yet: the recipe's 'none yet' row
     return table
+
+
+def rejudged(entry: dict, recipe: Recipe) -> dict:
+    """A kept row under the recipe as it is now: judged on today's target if it ran today's
+    settings; otherwise not judged, and ``ran_instead`` holds the settings it ran that
+    differ (None: a key it did not set), while ``settings`` become the recipe's."""
+    ran = entry.get("ran_instead", {})
+    ran = {k: v for k, v in {**entry["settings"], **ran}.items() if v is not None}
+    differing = {k: ran.get(k) for k in sorted(ran.keys() | recipe.params.keys()) if ran.get(k) != recipe.params.get(k)}
+    entry = {k: v for k, v in entry.items() if k not in ("met", "ran_instead")}
+    entry |= {"settings": recipe.params, "target": recipe.target}
+    if differing:
+        return entry | {"ran_instead": differing}
+    return entry | verdict(entry, recipe.target)
+
+
+def verdict(entry: dict, target: dict | None) -> dict:
+    """Met when the mean accuracy reaches the target and the slowest seed stays within its time."""
+    if not target:
+        return {}
+    return {"met": entry["accuracy_mean"] >= target["accuracy"] and entry["seconds_max"] <= target["seconds"]}
 
 
 def with_rate(entry: dict, base: dict) -> dict:
@@ -160,9 +181,7 @@ def entry_of(recipe: Recipe, p: Params, runs: list[dict]) -> dict:
         entry["accuracy_mean"], entry["accuracy_std"] = mean_std(accuracy)
         entry["seconds_mean"], entry["seconds_max"] = mean_std(seconds)[0], max(seconds)
         entry |= rate(entry, training_flops_per_run(p), precision_of(runs[0], p))
-        if recipe.target:
-            entry["met"] = (entry["accuracy_mean"] >= recipe.target["accuracy"]
-                            and entry["seconds_max"] <= recipe.target["seconds"])  # fmt: skip
+        entry |= verdict(entry, recipe.target)
     return entry
 
 
@@ -185,6 +204,9 @@ def markdown(table: list[dict]) -> str:
             lines.append(f"| {e['recipe']} | | {target} | {e['forward_mflop_per_image']:.1f} | none yet | | | | |")
             continue
         met = "" if "met" not in e else ("yes" if e["met"] else "**no**")
+        if "ran_instead" in e:
+            met = "not judged: ran " + ", ".join(f"`{k}={'unset' if v is None else shown(v)}`"
+                                                 for k, v in e["ran_instead"].items())  # fmt: skip
         spread = f" ± {e['accuracy_std']:.2f}" if len(e["seeds"]) > 1 else " (one seed)"
         lines.append(f"| {e['recipe']} | {e.get('machine', 'not recorded')} | {target} | {e['forward_mflop_per_image']:.1f} | "
                      f"{', '.join(map(str, e['seeds']))} | {e['accuracy_mean']:.2f}{spread} | "
