@@ -72,7 +72,10 @@ def test_a_killed_run_leaves_the_previous_model_intact(prepared, sig, code):
     assert [p.name for p in CNN_MODEL.parent.iterdir()] == [CNN_MODEL.name]  # no temp files
 
 
-@pytest.mark.parametrize("recipe", [{}, FULL_RECIPE], ids=["study", "every-switch"])
+MUON = {"cnn.arch": "vgg", "cnn.width": 8, "cnn.optimizer": "muon", "cnn.schedule": "onecycle"}
+
+
+@pytest.mark.parametrize("recipe", [{}, FULL_RECIPE, MUON], ids=["study", "every-switch", "muon"])
 def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
     prepared, tmp_path_factory, recipe
 ):

@@ -135,6 +135,7 @@ SWITCHES = {
     "triangular": {"schedule": "triangular"},
     "sgd": {"optimizer": "sgd", "lr": 0.05},
     "nesterov": {"optimizer": "nesterov", "lr": 0.05},
+    "muon": {"arch": "vgg", "width": 8, "optimizer": "muon", "muon_lr": 0.2, "momentum": 0.6},
     "weight_decay": {"weight_decay": 0.05},
     "label_smoothing": {"label_smoothing": 0.1},
     "crop_padding": {"crop_padding": 2},
@@ -147,7 +148,8 @@ SWITCHES = {
     "whiten": {"arch": "vgg", "width": 8, "whiten": True},
 }
 BASELINE = {"bn_momentum": {"arch": "lenet_bn"}, "bn_scale": {"arch": "lenet_bn"},
-            "bn_bias_lr": {"arch": "lenet_bn"}, "whiten": {"arch": "vgg", "width": 8}}  # fmt: skip
+            "bn_bias_lr": {"arch": "lenet_bn"}, "whiten": {"arch": "vgg", "width": 8},
+            "muon": {"arch": "vgg", "width": 8}}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", SWITCHES)
@@ -192,6 +194,32 @@ def test_batchnorm_biases_can_take_a_higher_rate_and_scales_can_stay_fixed():
     assert all(not m.weight.requires_grad for m in bn)
     fast = next(g for g in run.opt.param_groups if g["lr"] == pytest.approx(0.04))
     assert {id(p) for p in fast["params"]} == {id(m.bias) for m in bn}
+
+
+def test_muon_steps_the_convolution_filters_in_place_and_adam_the_rest():
+    p = recipe(arch="vgg", width=8, optimizer="muon", lr=0.01, muon_lr=0.2, momentum=0.6,
+               weight_decay=0.05, schedule="onecycle", epochs=1)  # fmt: skip
+    run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=10)
+    filters = [w for w in run.model.parameters() if w.ndim == 4]
+    *adam, muon = run.opt.param_groups
+    assert muon["momentum"] == 0.6 and len(muon["params"]) == len(filters)
+    assert all(w.ndim < 4 for g in adam for w in g["params"]) and adam[0]["weight_decay"] == 0.05
+    before = [w.detach().clone() for w in run.model.parameters()]
+    run.model(torch.rand(4, 1, 28, 28).contiguous(memory_format=torch.channels_last)).sum().backward()
+    run.opt.step()
+    run.schedule.step()
+    assert all(not torch.equal(b, w) for b, w in zip(before, run.model.parameters(), strict=True))
+    assert muon["lr"] / adam[0]["lr"] == pytest.approx(0.2 / 0.01)  # one schedule scales both parts
+    assert muon["lr"] > 0.2 / 25  # and it has stepped up from one-cycle's start (peak / 25)
+    run.opt.zero_grad()
+    assert all(w.grad is None for w in run.model.parameters())
+
+
+def test_muon_refuses_filters_it_cannot_view_as_one_matrix():
+    from fmnist.muon import filter_matrix
+
+    with pytest.raises(ValueError, match="channels-last"):
+        filter_matrix(torch.nn.Conv2d(4, 8, 3).weight)
 
 
 def test_sgd_uses_nesterov_momentum_and_decays_only_weights():

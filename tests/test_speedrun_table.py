@@ -29,7 +29,23 @@ def test_each_recipe_row_averages_its_seeds_and_is_judged_on_the_slowest():
     assert entry["seeds"] == [0, 1] and entry["accuracy"] == pytest.approx([91.0, 92.0])
     assert entry["accuracy_mean"] == pytest.approx(91.5) and entry["seconds_max"] == 28.0 and entry["met"]
     [late] = tabulate([FAST], small_params_dict(), rows[:1] + [experiment("fast-seed1", 1, 0.92, 31.0)])
-    assert not late["met"] and "| **no** |" in markdown([late])
+    assert not late["met"] and "| **no**: 1.0 s over |" in markdown([late])
+    [short] = tabulate([FAST], small_params_dict(), [experiment("fast-seed0", 0, 0.895, 31.0)])
+    assert "| **no**: 0.50 points short, 1.0 s over |" in markdown([short])
+
+
+def test_the_terminal_gets_a_table_of_80_columns_and_the_files_get_the_rest(tmp_path, capsys):
+    from fmnist.tools.speedrun import write
+
+    intel = "Intel Xeon with AMX, 2 CPUs, torch 2.13.0 (2 threads)"
+    amd = "AMD EPYC (AVX-512 BF16, AVX-512, AVX2; no AMX), 2 CPUs, torch 2.13.0 (2 threads)"
+    rows = [experiment("fast-seed0", 0, 0.91, 20.0) | {"dvclive/train_cnn/metrics.json:machine": intel},
+            experiment("fast-seed1", 1, 0.92, 31.0) | {"dvclive/train_cnn/metrics.json:machine": amd}]  # fmt: skip
+    write(tabulate([FAST], small_params_dict(), rows), str(tmp_path / "speedrun"))
+    shown = capsys.readouterr().out
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    assert "Intel Xeon with AMX" in shown and "AMD EPYC, no AMX" in shown and "no: 1.0 s" in shown
+    assert str(tmp_path / "speedrun.md") in shown and amd in (tmp_path / "speedrun.md").read_text()
 
 
 def test_runs_of_two_machines_are_two_rows_never_one_average():

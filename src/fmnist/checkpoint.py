@@ -75,7 +75,8 @@ def load_checkpoint(path: Path, run) -> list[dict]:
         index, name = key.split(".", 1)
         state.setdefault(int(index), {})[name] = value
     for s in state.values():
-        s["step"] = s["step"].cpu()  # Adam keeps its step count on the CPU
+        if "step" in s:  # Adam keeps its step count on the CPU (Muon keeps none)
+            s["step"] = s["step"].cpu()
     run.opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
     if run.schedule is not None:
         run.schedule.load_state_dict(meta["schedule"])

@@ -30,6 +30,7 @@ from fmnist.augment import augment
 from fmnist.checkpoint import load_checkpoint, save_checkpoint
 from fmnist.errors import ParamsError
 from fmnist.inference import autocast, predict_logits, to_tensors
+from fmnist.muon import MuonWithAdam
 from fmnist.networks import CNNSpec, build_cnn, whiten_stem
 from fmnist.params import CNNParams
 from fmnist.prepared import Split
@@ -86,7 +87,12 @@ def param_groups(model: nn.Module, p: CNNParams) -> list[dict]:
 
 
 def make_optimizer(model: nn.Module, p: CNNParams) -> torch.optim.Optimizer:
-    """Adam (the study's: one group, no decay), AdamW with decay, or momentum SGD."""
+    """Adam (the study's: one group, no decay), AdamW with decay, momentum SGD, or Muon on the
+    convolution filters with Adam on the rest."""
+    if p.optimizer == "muon":
+        filters = [w for w in model.parameters() if w.requires_grad and w.ndim == 4]
+        rest = [g | {"params": [w for w in g["params"] if w.ndim != 4]} for g in param_groups(model, p)]
+        return MuonWithAdam(filters, [g for g in rest if g["params"]], p.lr, p.muon_lr, p.momentum)
     plain = not p.weight_decay and p.bn_bias_lr == 1.0 and all(w.requires_grad for w in model.parameters())
     if p.optimizer == "adam" and plain:
         return torch.optim.Adam(model.parameters(), lr=p.lr)
@@ -103,10 +109,14 @@ def triangle(step: int, total: int, warmup: float) -> float:
 
 
 def make_schedule(opt: torch.optim.Optimizer, p: CNNParams, total_steps: int) -> LRScheduler | None:
+    """Per batch. One-cycle also cycles momentum, where the optimizer has one setting for it
+    (Adam's beta1, SGD's momentum; not Muon with Adam)."""
     peaks = [g["lr"] for g in opt.param_groups]
+    cycle_momentum = "betas" in opt.defaults or "momentum" in opt.defaults
     return {
         "constant": lambda: None,
-        "onecycle": lambda: OneCycleLR(opt, max_lr=peaks, total_steps=total_steps, pct_start=p.warmup),
+        "onecycle": lambda: OneCycleLR(opt, max_lr=peaks, total_steps=total_steps, pct_start=p.warmup,
+                                       cycle_momentum=cycle_momentum),
         "cosine": lambda: CosineAnnealingLR(opt, T_max=total_steps),
         "triangular": lambda: LambdaLR(opt, lambda step: triangle(step, total_steps, p.warmup)),
     }[p.schedule]()

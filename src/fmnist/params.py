@@ -65,8 +65,9 @@ class CNNParams:
     epochs: int = _spec(lo=1)
     batch_size: int = _spec(lo=1)
     lr: float = _spec(lo=0.0, lo_open=True)
-    optimizer: str = _spec(choices=("adam", "sgd", "nesterov"))
-    momentum: float = _spec(lo=0.0, hi=0.999)  # sgd, nesterov
+    optimizer: str = _spec(choices=("adam", "sgd", "nesterov", "muon"))
+    momentum: float = _spec(lo=0.0, hi=0.999)  # sgd, nesterov, muon
+    muon_lr: float = _spec(lo=0.0, lo_open=True)  # muon: peak rate of the convolution filters
     schedule: str = _spec(choices=("constant", "onecycle", "cosine", "triangular"))
     warmup: float = _spec(lo=0.0, hi=1.0)  # onecycle, triangular: share of steps rising to the peak
     weight_decay: float = _spec(lo=0.0)

@@ -18,6 +18,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
 from fmnist.io import atomic_path, write_json, write_text
 from fmnist.params import Params
 from fmnist.plots import save_figure
@@ -194,6 +198,49 @@ def throughput(e: dict) -> str:
     return f"{e['train_gflops']:.0f} ({e['share_of_peak']:.0%} of {e['precision']}'s {e['peak_gflops']:.0f})"
 
 
+def judgement(e: dict) -> str:
+    """'yes', 'no: ...' saying by how much each missed part misses, 'not judged', or ''."""
+    if "ran_instead" in e:
+        return "not judged"
+    if "met" not in e:
+        return ""
+    if e["met"]:
+        return "yes"
+    t, misses = e["target"], []
+    if e["accuracy_mean"] < t["accuracy"]:
+        misses.append(f"{t['accuracy'] - e['accuracy_mean']:.2f} points short")
+    if e["seconds_max"] > t["seconds"]:
+        misses.append(f"{e['seconds_max'] - t['seconds']:.1f} s over")
+    return "no: " + ", ".join(misses)
+
+
+def machine_label(caption: str) -> str:
+    """The CPU's name and whether it has AMX, from a machine caption: what a terminal row has room for."""
+    name = re.split(r" \(|,", caption, maxsplit=1)[0]
+    if "no AMX" in caption and "AMX" not in name:
+        return f"{name}, no AMX"
+    return name
+
+
+def console_table(table: list[dict]) -> Table:
+    """The table for a terminal: recipe, machine, accuracy, seconds, verdict; the rest is in the files."""
+    out = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+    for name, justify in [("recipe", "left"), ("machine", "left"), ("target", "left"),
+                          ("test acc %", "right"), ("train s\nmean, max", "right"), ("met", "left")]:  # fmt: skip
+        out.add_column(name, justify=justify, no_wrap=name != "met")
+    for e in table:
+        t = e["target"]
+        target = f"≥ {t['accuracy']:.1f} %\n≤ {t['seconds']} s" if t else ""
+        if not e["seeds"]:
+            out.add_row(e["recipe"], "none yet", target, "", "", "")
+            continue
+        spread = f"\n± {e['accuracy_std']:.2f}" if len(e["seeds"]) > 1 else "\n(one seed)"
+        out.add_row(e["recipe"], machine_label(e.get("machine", "not recorded")), target,
+                    f"{e['accuracy_mean']:.2f}{spread}", f"{e['seconds_mean']:.0f}, {e['seconds_max']:.0f}",
+                    judgement(e).replace(", ", ",\n"))  # fmt: skip
+    return out
+
+
 def markdown(table: list[dict]) -> str:
     lines = ["| recipe | machine | target | forward MFLOP / image | seeds | test accuracy % (mean ± std) | "
              "train s (mean, max) | training GFLOP/s (share of peak) | met |",
@@ -203,10 +250,10 @@ def markdown(table: list[dict]) -> str:
         if not e["seeds"]:
             lines.append(f"| {e['recipe']} | | {target} | {e['forward_mflop_per_image']:.1f} | none yet | | | | |")
             continue
-        met = "" if "met" not in e else ("yes" if e["met"] else "**no**")
+        met = judgement(e).replace("no:", "**no**:")
         if "ran_instead" in e:
-            met = "not judged: ran " + ", ".join(f"`{k}={'unset' if v is None else shown(v)}`"
-                                                 for k, v in e["ran_instead"].items())  # fmt: skip
+            met += ": ran " + ", ".join(f"`{k}={'unset' if v is None else shown(v)}`"
+                                        for k, v in e["ran_instead"].items())  # fmt: skip
         spread = f" ± {e['accuracy_std']:.2f}" if len(e["seeds"]) > 1 else " (one seed)"
         lines.append(f"| {e['recipe']} | {e.get('machine', 'not recorded')} | {target} | {e['forward_mflop_per_image']:.1f} | "
                      f"{', '.join(map(str, e['seeds']))} | {e['accuracy_mean']:.2f}{spread} | "
@@ -257,4 +304,6 @@ def write(table: list[dict], out: str) -> None:
             for seed, s, a in zip(e["seeds"], e["train_seconds"], e["accuracy"], strict=True):
                 writer.writerow([e["recipe"], seed, round(s, 1), round(a, 2)])
     plot(table, out.with_suffix(".png"))
-    print(markdown(table), end="")
+    console = Console(width=80) if not Console().is_terminal else Console()
+    console.print(console_table(table))
+    console.print(f"Settings, FLOP/s and why a row is not judged: {out.with_suffix('.md')}")
