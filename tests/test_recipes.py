@@ -146,10 +146,11 @@ SWITCHES = {
     "bn_scale": {"arch": "lenet_bn", "bn_scale": False},
     "bn_bias_lr": {"arch": "lenet_bn", "bn_bias_lr": 10.0},
     "whiten": {"arch": "vgg", "width": 8, "whiten": True},
+    "identity_init": {"arch": "vgg", "width": 8, "identity_init": True},
 }
 BASELINE = {"bn_momentum": {"arch": "lenet_bn"}, "bn_scale": {"arch": "lenet_bn"},
             "bn_bias_lr": {"arch": "lenet_bn"}, "whiten": {"arch": "vgg", "width": 8},
-            "muon": {"arch": "vgg", "width": 8}}  # fmt: skip
+            "muon": {"arch": "vgg", "width": 8}, "identity_init": {"arch": "vgg", "width": 8}}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", SWITCHES)
@@ -263,9 +264,21 @@ def test_augmented_training_runs_the_stem_on_every_batch():
     assert cnn_training.training_inputs(run.model, p, x) == (x, run.model)
 
 
-def test_whitening_an_architecture_without_a_whitening_stem_names_the_key():
-    with pytest.raises(ParamsError, match="cnn.whiten: the 'lenet' architecture has no whitening stem"):
-        cnn_training.start_run(recipe(whiten=True), 0, CPU, steps_per_epoch=1, train_x=images(8))
+@pytest.mark.parametrize("key", ["whiten", "identity_init"])
+def test_a_vgg_only_switch_on_another_architecture_names_the_key(key):
+    with pytest.raises(ParamsError, match=f"cnn.{key}: only the 'vgg' architecture has it, not 'lenet'"):
+        cnn_training.start_run(recipe(**{key: True}), 0, CPU, steps_per_epoch=1, train_x=images(8))
+
+
+def test_identity_init_makes_each_later_convolution_pass_its_input_channels_on():
+    run = cnn_training.start_run(recipe(arch="vgg", width=8, identity_init=True), 0, CPU, steps_per_epoch=1)
+    first, *later = [m for m in run.model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert not torch.equal(first.weight, torch.nn.init.dirac_(torch.empty_like(first.weight)))
+    for conv in later:
+        x = torch.rand(2, conv.in_channels, 7, 7)
+        out = conv(x)
+        torch.testing.assert_close(out[:, : conv.in_channels], x)
+        assert out[:, conv.in_channels :].abs().sum() > 0  # the other filters keep their random start
 
 
 def test_ema_saves_the_averaged_weights_not_the_last_ones():

@@ -31,7 +31,7 @@ from fmnist.checkpoint import load_checkpoint, save_checkpoint
 from fmnist.errors import ParamsError
 from fmnist.inference import autocast, predict_logits, to_tensors
 from fmnist.muon import MuonWithAdam
-from fmnist.networks import CNNSpec, build_cnn, whiten_stem
+from fmnist.networks import CNNSpec, build_cnn, identity_init, whiten_stem
 from fmnist.params import CNNParams
 from fmnist.prepared import Split
 
@@ -122,6 +122,13 @@ def make_schedule(opt: torch.optim.Optimizer, p: CNNParams, total_steps: int) ->
     }[p.schedule]()
 
 
+def _vgg_only(change: Callable[[nn.Module], None], model: nn.Module, p: CNNParams, key: str) -> None:
+    try:
+        change(model)
+    except TypeError:
+        raise ParamsError(f"{key}: only the 'vgg' architecture has it, not {p.arch!r}") from None
+
+
 WHITENING_IMAGES = 2000  # the first N training images estimate the 3x3 patch covariance
 
 
@@ -136,13 +143,12 @@ def start_run(p: CNNParams, seed: int, device: torch.device, steps_per_epoch: in
     augment_rng = torch.Generator(device).manual_seed(_derived_seed(seed, 1))
     model = build_cnn(spec_of(p), p.dropout).to(device, memory_format=torch.channels_last)
     configure_batchnorm(model, p)
+    if p.identity_init:
+        _vgg_only(identity_init, model, p, "cnn.identity_init")
     if p.whiten:
         if train_x is None:
             raise ValueError("cnn.whiten needs the training images")
-        try:
-            whiten_stem(model, train_x[:WHITENING_IMAGES])
-        except TypeError:
-            raise ParamsError(f"cnn.whiten: the {p.arch!r} architecture has no whitening stem") from None
+        _vgg_only(lambda m: whiten_stem(m, train_x[:WHITENING_IMAGES]), model, p, "cnn.whiten")
     opt = make_optimizer(model, p)
     schedule = make_schedule(opt, p, p.epochs * steps_per_epoch)
     ema = None

@@ -227,6 +227,18 @@ def whiten_stem(model: nn.Module, images: torch.Tensor) -> None:
     conv.weight.requires_grad_(False)
 
 
+def identity_init(model: nn.Module) -> None:
+    """Start every convolution after the first as the identity on its input channels (the
+    first ``in_channels`` filters; the others keep their random start), as airbench does:
+    each layer begins by passing its input on."""
+    if not isinstance(model, VGG):
+        raise TypeError(type(model).__name__)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)][1:]
+    with torch.no_grad():
+        for conv in convs:
+            nn.init.dirac_(conv.weight[: conv.in_channels])
+
+
 @register("vgg", sized=True)
 def _vgg(spec: CNNSpec, dropout: float) -> nn.Module:
     return VGG(spec.width, spec.blocks)

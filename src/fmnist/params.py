@@ -81,6 +81,7 @@ class CNNParams:
     bn_scale: bool = _spec()  # false: BatchNorm scales frozen at 1, only biases learn
     bn_bias_lr: float = _spec(lo=0.0, lo_open=True)  # learning-rate multiplier of BatchNorm biases
     whiten: bool = _spec()  # vgg: first convolution fixed to the training patches' whitening
+    identity_init: bool = _spec()  # vgg: later convolutions start as the identity on their inputs
     precision: str = _spec(choices=("auto", "fp32", "bf16"))  # training's mixed precision
     device: str = _spec(choices=("auto", "cpu", "cuda"))
 
