@@ -33,17 +33,15 @@ class MuonWithAdam(torch.optim.Optimizer):
         self.filters = list(filters)
         self.matrices = [nn.Parameter(filter_matrix(w)) for w in self.filters]
         adam = torch.optim.AdamW if any(g.get("weight_decay") for g in groups) else torch.optim.Adam
-        self.adam = adam(groups, lr=lr) if groups else None
+        self.adam = adam(groups, lr=lr)  # every network here has a head and BatchNorm for it
         self.muon = torch.optim.Muon(self.matrices, lr=muon_lr, momentum=momentum, weight_decay=0.0)
-        inner = [o for o in (self.adam, self.muon) if o is not None]
-        super().__init__([g for o in inner for g in o.param_groups], {})
+        super().__init__(self.adam.param_groups + self.muon.param_groups, {})
         self._share()
 
     def _share(self) -> None:
         """The inner optimizers step this one's groups and state (a schedule sets the rates here)."""
-        adam_groups = len(self.adam.param_groups) if self.adam is not None else 0
-        if self.adam is not None:
-            self.adam.param_groups, self.adam.state = self.param_groups[:adam_groups], self.state
+        adam_groups = len(self.adam.param_groups)
+        self.adam.param_groups, self.adam.state = self.param_groups[:adam_groups], self.state
         self.muon.param_groups, self.muon.state = self.param_groups[adam_groups:], self.state
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -56,8 +54,7 @@ class MuonWithAdam(torch.optim.Optimizer):
             raise ValueError("MuonWithAdam.step takes no closure")
         for matrix, w in zip(self.matrices, self.filters, strict=True):
             matrix.grad = None if w.grad is None else w.grad.permute(0, 2, 3, 1).reshape(matrix.shape)
-        if self.adam is not None:
-            self.adam.step()
+        self.adam.step()
         self.muon.step()
 
     def zero_grad(self, set_to_none: bool = True) -> None:

@@ -304,6 +304,6 @@ def write(table: list[dict], out: str) -> None:
             for seed, s, a in zip(e["seeds"], e["train_seconds"], e["accuracy"], strict=True):
                 writer.writerow([e["recipe"], seed, round(s, 1), round(a, 2)])
     plot(table, out.with_suffix(".png"))
-    console = Console(width=80) if not Console().is_terminal else Console()
+    console = Console()  # the terminal's width; 80 columns (or $COLUMNS) when piped
     console.print(console_table(table))
     console.print(f"Settings, FLOP/s and why a row is not judged: {out.with_suffix('.md')}")
