@@ -1,6 +1,7 @@
 """Recipe trials on the validation split: what each speedrun technique buys, never on test.
 
     python benchmarks/val_trials.py arch=vgg width=16 blocks=2 epochs=5 precision=bf16
+    python benchmarks/val_trials.py seed=1 arch=vgg ...   # another training seed, same split
     python benchmarks/val_trials.py --table      # reports/speedrun_trials.md from the log
 
 Trains the CNN with the given ``cnn`` params over params.yaml on 54,000 training images and
@@ -45,9 +46,10 @@ def validation_split() -> tuple[Split, Split]:
 
 def trial(args: list[str]) -> dict:
     changes = {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in args)}
+    seed = changes.pop("seed", 0)  # the training seed; the split stays seed 0's
     p = dataclasses.replace(load_params(ROOT / "params.yaml").cnn, device="cpu", **changes)
     train, val = validation_split()
-    model, seconds = train_cnn(train, val, p, 0, torch.device("cpu"))
+    model, seconds = train_cnn(train, val, p, seed, torch.device("cpu"))
     x, y = to_tensors(val, torch.device("cpu"))
     accuracy = {name: round(100 * (predict_logits(model, x, 1000, flip, shift).argmax(1) == y).float().mean().item(), 2)
                 for name, (flip, shift) in VIEWS.items()}  # fmt: skip
