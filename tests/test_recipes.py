@@ -7,13 +7,14 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from sklearn.neural_network import MLPClassifier
 
 from fmnist import cnn_training, sklearn_mlp
 from fmnist.augment import augment, random_erase, random_hflip, random_translate
 from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
-from fmnist.networks import ARCHITECTURES, CNNSpec, build_cnn, load_cnn, save_cnn
+from fmnist.networks import ARCHITECTURES, CNNSpec, build_cnn, load_cnn, pooled_conv, save_cnn
 from fmnist.prepared import Split
 
 from conftest import small_params
@@ -262,6 +263,27 @@ def test_augmented_training_runs_the_stem_on_every_batch():
     x = images(8)
     run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=1, train_x=x)
     assert cnn_training.training_inputs(run.model, p, x) == (x, run.model)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("size", [28, 27])  # the images, and an odd size that pooling floors
+def test_the_stem_pools_four_strided_convolutions_to_the_same_bits_as_pooling_one(dtype, size):
+    x = images(16)[..., :size, :size].contiguous(memory_format=torch.channels_last)
+    x[:, :, :3] = 0  # background: ties in every pooling window
+    weight = torch.randn(24, 1, 3, 3, generator=torch.Generator().manual_seed(1)).to(memory_format=torch.channels_last)
+    with torch.no_grad(), torch.autocast("cpu", torch.bfloat16, enabled=dtype == torch.bfloat16):
+        pooled = F.max_pool2d(F.conv2d(x, weight, padding=1), 2)
+        assert torch.equal(pooled_conv(x, weight), pooled)
+
+
+def test_a_trainable_stem_pools_as_before_and_a_frozen_one_takes_the_strided_path():
+    model, x = build_cnn(CNNSpec("vgg", 8, 1)), images(4)
+    trainable = model.pooled_stem(x)
+    assert trainable.grad_fn is not None and "MaxPool" in type(trainable.grad_fn).__name__
+    model.stem[0].weight.requires_grad_(False)
+    frozen = model.pooled_stem(x)
+    assert frozen.grad_fn is None
+    torch.testing.assert_close(frozen, trainable.detach(), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("key", ["whiten", "identity_init"])

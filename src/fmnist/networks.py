@@ -194,13 +194,28 @@ class VGG(nn.Module):
     def pooled_stem(self, x: torch.Tensor) -> torch.Tensor:
         """The first convolution and its pooling: no trainable weight once whitened, so
         training without augmentation computes it once per image instead of every epoch."""
-        return self.stem[1](self.stem[0](x))
+        conv, pool = self.stem[0], self.stem[1]
+        if torch.is_grad_enabled() and conv.weight.requires_grad:
+            return pool(conv(x))
+        return pooled_conv(x, conv.weight)
 
     def from_pooled_stem(self, x: torch.Tensor) -> torch.Tensor:
         for layer in list(self.stem)[2:]:  # its BatchNorm, ReLU and further convolutions
             x = layer(x)
         x = self.groups(x)
         return self.fc(torch.flatten(F.adaptive_max_pool2d(x, 1), 1))
+
+
+def pooled_conv(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``max_pool2d(conv2d(x, weight, padding=1), 2)`` for 3x3 filters, as the maximum of four
+    stride-2 convolutions, one per place in the pooling window: without the full-size map,
+    most of a one-channel stem's cost, in half the time or less on two CPU cores. The same
+    bits for 28 px images on CPU (tested), else to float rounding. Forward only: on ties
+    the maximum splits a gradient that pooling gives to one input."""
+    h, w = x.shape[-2] // 2, x.shape[-1] // 2
+    padded = F.pad(x, (1, 1, 1, 1))
+    a, b, c, d = (F.conv2d(padded[:, :, dy:, dx:], weight, stride=2)[..., :h, :w] for dy in (0, 1) for dx in (0, 1))
+    return torch.maximum(torch.maximum(a, b), torch.maximum(c, d))
 
 
 def patch_whitening(images: torch.Tensor, eps: float = 1e-2) -> torch.Tensor:
