@@ -48,7 +48,17 @@ def throughput(classifier, x: np.ndarray) -> float:
 
 
 def command_seconds(png: Path, model: str, path: Path, repeats: int = 5) -> float:
-    command = [sys.executable, "-m", "fmnist.tools.predict", str(png), "--model", model, f"--{model}", str(path), "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "fmnist.tools.predict",
+        str(png),
+        "--model",
+        model,
+        f"--{model}",
+        str(path),
+        "--json",
+    ]
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()

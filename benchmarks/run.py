@@ -32,13 +32,12 @@ from pathlib import Path
 
 import torch
 import yaml
+from matmul_peak import peak_gflops  # benchmarks/, beside this file
 from rich.console import Console
 from rich.table import Table
 
 from fmnist.machine import caption, describe
-from fmnist.networks import LeNet
-from fmnist.tools.speedrun import training_flops
-from matmul_peak import peak_gflops  # benchmarks/, beside this file
+from fmnist.networks import LeNet, training_flops
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -56,9 +55,7 @@ def run_measured(cmd: list[str], cwd: Path) -> dict:
         out.seek(0)
         text = out.read()
     if proc.returncode != 0:
-        raise SystemExit(
-            f"benchmark: {shlex.join(cmd)} failed ({proc.returncode}):\n{text[-3000:]}"
-        )
+        raise SystemExit(f"benchmark: {shlex.join(cmd)} failed ({proc.returncode}):\n{text[-3000:]}")
     return {"wall_seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
             "peak_rss_gb": usage.ru_maxrss / 2**20, "stdout": text}  # fmt: skip
 
@@ -144,29 +141,20 @@ def summarize(runs: dict[str, list[dict]], epochs: int, images: int, peak: float
     for name in ("mlp", "cnn"):
         s, o = runs[f"study_{name}"], runs[f"ours_{name}"]
         rows[name] = {
-            side: {
-                k: median(r, k)
-                for k in ("wall_seconds", "cpu_seconds", "peak_rss_gb", "train_seconds")
-            }
+            side: {k: median(r, k) for k in ("wall_seconds", "cpu_seconds", "peak_rss_gb", "train_seconds")}
             for side, r in (("study", s), ("ours", o))
         }
         rows[name]["study"]["test_accuracy"] = median(s, "test_accuracy")
         rows[name]["ours"]["test_accuracy"] = median(o, "test_accuracy")
-        rows[name]["train_ratio"] = (
-            rows[name]["study"]["train_seconds"] / rows[name]["ours"]["train_seconds"]
-        )
+        rows[name]["train_ratio"] = rows[name]["study"]["train_seconds"] / rows[name]["ours"]["train_seconds"]
     cnn = rows["cnn"]
     for side in ("study", "ours"):
         per_epoch = cnn[side]["train_seconds"] / epochs
         cnn[side]["seconds_per_epoch"] = per_epoch
         cnn[side]["fraction_of_fp32_peak"] = flops[side] * images / per_epoch / (peak * 1e9)
-    evaluate = {
-        k: median(runs["ours_evaluate"], k) for k in ("wall_seconds", "cpu_seconds", "peak_rss_gb")
-    }
+    evaluate = {k: median(runs["ours_evaluate"], k) for k in ("wall_seconds", "cpu_seconds", "peak_rss_gb")}
     study_total = sum(rows[m]["study"]["wall_seconds"] for m in ("mlp", "cnn"))
-    ours_total = (
-        sum(rows[m]["ours"]["wall_seconds"] for m in ("mlp", "cnn")) + evaluate["wall_seconds"]
-    )
+    ours_total = sum(rows[m]["ours"]["wall_seconds"] for m in ("mlp", "cnn")) + evaluate["wall_seconds"]
     return {"models": rows, "ours_evaluate": evaluate,
             "pipeline_after_prepare": {"study_seconds": study_total, "ours_seconds": ours_total,
                                        "ratio": study_total / ours_total}}  # fmt: skip
@@ -215,12 +203,8 @@ def render(result: dict) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument(
-        "--quick", action="store_true", help="a slice and a few epochs, for trying changes"
-    )
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a slice and a few epochs, for trying changes")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--max-iter", type=int, help="cap the MLP's iterations (both sides)")
     ap.add_argument("--epochs", type=int, help="cap the CNN's epochs (both sides)")
@@ -236,9 +220,7 @@ def main() -> None:
                  "cnn.epochs": epochs, "cnn.device": args.device}  # fmt: skip
     console = Console()
     peak = peak_gflops(torch.float32)
-    runs: dict[str, list[dict]] = {
-        k: [] for k in ("study_mlp", "ours_mlp", "study_cnn", "ours_cnn", "ours_evaluate")
-    }
+    runs: dict[str, list[dict]] = {k: [] for k in ("study_mlp", "ours_mlp", "study_cnn", "ours_cnn", "ours_evaluate")}
     study_args = ["--train-size", str(images), "--max-iter", str(max_iter), "--epochs", str(epochs)]
     with tempfile.TemporaryDirectory(prefix="fmnist-bench-") as tmp:
         where = Path(tmp)

@@ -47,9 +47,7 @@ def cnn(x_train, y_train, x_test, y_test, epochs: int) -> dict:
     torch.manual_seed(0)
     model = LeNet()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    data = TensorDataset(
-        torch.tensor(x_train, dtype=torch.float32).unsqueeze(1), torch.tensor(y_train)
-    )
+    data = TensorDataset(torch.tensor(x_train, dtype=torch.float32).unsqueeze(1), torch.tensor(y_train))
     loader = DataLoader(data, batch_size=64, shuffle=True)
     start = time.perf_counter()
     for _ in range(epochs):
@@ -68,9 +66,7 @@ def cnn(x_train, y_train, x_test, y_test, epochs: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", choices=("mlp", "cnn"))
     ap.add_argument("raw_dir")
     ap.add_argument("--train-size", type=int, default=0)

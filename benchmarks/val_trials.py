@@ -2,21 +2,21 @@
 
     python benchmarks/val_trials.py arch=vgg width=16 blocks=2 epochs=5 precision=bf16
     python benchmarks/val_trials.py seed=1 arch=vgg ...   # another training seed, same split
-    python benchmarks/val_trials.py --table      # reports/speedrun_trials.md from the log
 
 Trains the CNN with the given ``cnn`` params over params.yaml on 54,000 training images and
 scores the other 6,000 (a stratified 10 % split, seed 0, as ``prepare.val_fraction=0.1``
-makes), without and with test-time augmentation; appends one JSON line per trial to
-reports/speedrun_trials.jsonl. Seconds are not comparable between trials: they ran two at a
-time on one thread each (OMP_NUM_THREADS=1), to choose faster. Timing is for the recipes'
-final runs.
+makes), without and with test-time augmentation; appends one run per trial to the run
+record (reports/runs.jsonl), whose trials table `fmnist pages` writes to reports/trials.md.
+Training seconds are recorded with the machine and its threads; trials that shared the
+cores are not comparable in time, so choose on accuracy and time the recipes' final runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +26,14 @@ import yaml
 from fmnist.allocator import keep_freed_memory
 from fmnist.cnn_training import train_cnn
 from fmnist.idx import load_raw
-from fmnist.inference import predict_logits, to_tensors
+from fmnist.inference import predict_logits, resolve_precision, to_tensors
+from fmnist.machine import record
 from fmnist.params import load_params
 from fmnist.prepared import Split, scale
+from fmnist.runs import Model, Run, append
 from fmnist.stages.prepare import split_validation
 
 ROOT = Path(__file__).resolve().parents[1]
-LOG = ROOT / "reports" / "speedrun_trials.jsonl"
-TABLE = ROOT / "reports" / "speedrun_trials.md"
 VIEWS = {"plain": (False, 0), "flip": (True, 0), "shift": (False, 1), "flip+shift": (True, 1)}
 
 
@@ -44,38 +44,34 @@ def validation_split() -> tuple[Split, Split]:
     return as_split(train), as_split(val)
 
 
-def trial(args: list[str]) -> dict:
+def trial(args: list[str]) -> Run:
     changes = {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in args)}
     seed = changes.pop("seed", 0)  # the training seed; the split stays seed 0's
     p = dataclasses.replace(load_params(ROOT / "params.yaml").cnn, device="cpu", **changes)
     train, val = validation_split()
     model, seconds = train_cnn(train, val, p, seed, torch.device("cpu"))
     x, y = to_tensors(val, torch.device("cpu"))
-    accuracy = {name: round(100 * (predict_logits(model, x, 1000, flip, shift).argmax(1) == y).float().mean().item(), 2)
+    accuracy = {name: round((predict_logits(model, x, 1000, flip, shift).argmax(1) == y).float().mean().item(), 6)
                 for name, (flip, shift) in VIEWS.items()}  # fmt: skip
-    return {"args": " ".join(args), **accuracy, "seconds": round(seconds, 1), "threads": torch.get_num_threads()}
-
-
-def table(records: list[dict]) -> str:
-    lines = ["| trial (cnn params over params.yaml) | val % | + flip TTA | + shift TTA | + both |",
-             "|---|---:|---:|---:|---:|"]  # fmt: skip
-    cell = lambda r, view: f"{r[view]:.2f}" if view in r else ""  # noqa: E731
-    for r in records:
-        lines.append(f"| `{r['args']}` | " + " | ".join(cell(r, v) for v in VIEWS) + " |")
-    return "\n".join(lines) + "\n"
+    machine = record()
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return Run(f"trial: {' '.join(args)}", seed, "val", cnn=Model(accuracy.pop("plain"), seconds=round(seconds, 1)),
+               overrides={f"cnn.{k}": v for k, v in changes.items()}, views=accuracy,
+               precision=resolve_precision(torch.device("cpu"), p.precision), device="cpu",
+               family=machine["family"], machine=machine["caption"], commit=commit or None,
+               date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               source=f"benchmarks/val_trials.py ({torch.get_num_threads()} threads)")  # fmt: skip
 
 
 def main(argv: list[str]) -> None:
-    if argv == ["--table"]:
-        records = [json.loads(line) for line in LOG.read_text().splitlines()]
-        TABLE.write_text(table(records))
-        print(TABLE.read_text(), end="")
-        return
     keep_freed_memory()
-    record = trial(argv)
-    print(json.dumps(record), flush=True)
-    with LOG.open("a") as fh:
-        fh.write(json.dumps(record) + "\n")
+    run = trial(argv)
+    append([run], ROOT / "reports" / "runs.jsonl")
+    print(
+        f"{run.name}: {100 * run.cnn.accuracy:.2f} % on validation, "
+        + ", ".join(f"{k} {100 * v:.2f} %" for k, v in run.views.items()),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -70,5 +70,5 @@ if [ "$with_test" = 1 ]; then
   echo "setup: installing the test extras"
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-test.lock
 fi
-.venv/bin/python -m fmnist.tools.offline_plots  # dvc plots show/diff without a CDN
+.venv/bin/python -m fmnist.offline_plots  # dvc plots show/diff without a CDN
 echo "setup: done (activate with: source .venv/bin/activate)"

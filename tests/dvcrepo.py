@@ -76,5 +76,3 @@ def make_repo(tmp_path: Path, real_raw: Path) -> Path:
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "pipeline")
     return repo
-
-

@@ -28,7 +28,9 @@ def exp(name: str, typ: str, mlp: float, cnn: float, cnn_seconds: float, seed: i
 
 
 def recipe_run(recipe: str, seed: int, cnn: float, cnn_seconds: float) -> dict:
-    return exp(f"{recipe}-seed{seed}", "branch", 0.8941, cnn, cnn_seconds, seed, **load_recipe(recipe, REPO / "recipes").params)
+    return exp(
+        f"{recipe}-seed{seed}", "branch", 0.8941, cnn, cnn_seconds, seed, **load_recipe(recipe, REPO / "recipes").params
+    )
 
 
 HAND_MADE = {"cnn.epochs": 30, "cnn.lr": 0.0005, "cnn.batch_size": 128, "cnn.dropout": 0.3}

@@ -22,4 +22,6 @@ def code_blocks(text: str, language: str) -> list[str]:
 def commands(page: Path, heading: str, language: str = "bash") -> list[str]:
     """Each command line of the section's code blocks, without its trailing comment."""
     lines = [line for block in code_blocks(section(page, heading), language) for line in block.splitlines()]
-    return [re.sub(r"\s+#\s.*$", "", line).strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        re.sub(r"\s+#\s.*$", "", line).strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+    ]

@@ -24,7 +24,9 @@ def test_after_a_recipe_was_applied_both_sides_train_the_studys_model(tmp_path, 
     for folder in ("src", "benchmarks"):  # this checkout's code, committed or not
         shutil.copytree(REPO / folder, clone / folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "results"))  # fmt: skip
-    applied = override(yaml.safe_load((clone / "params.yaml").read_text()), load_recipe("speed92", REPO / "recipes").params)
+    applied = override(
+        yaml.safe_load((clone / "params.yaml").read_text()), load_recipe("speed92", REPO / "recipes").params
+    )
     applied["data"]["sources"] = [str(real_raw)]
     (clone / "params.yaml").write_text(yaml.safe_dump(applied, sort_keys=False))  # as `dvc exp apply` leaves it
 

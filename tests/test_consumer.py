@@ -94,7 +94,9 @@ def test_the_models_page_fetches_every_model_and_classifies_with_only_the_onnx_e
     for name in ("cnn.safetensors", "mlp.safetensors", "cnn.onnx", "mlp.onnx"):
         assert (folder / name).is_file(), (name, fetched.stdout, fetched.stderr)
 
-    [python] = code_blocks(section(MODELS_PAGE, "## Getting a model (in another repository or an empty folder)"), "python")
+    [python] = code_blocks(
+        section(MODELS_PAGE, "## Getting a model (in another repository or an empty folder)"), "python"
+    )
     namespace: dict = {}
     exec(python.replace("https://example.org/you/fmnist-dvc.git", upstream), namespace)  # noqa: S102
     assert namespace["weights"] == (folder / "cnn.safetensors").read_bytes()
@@ -111,7 +113,11 @@ def test_the_models_page_fetches_every_model_and_classifies_with_only_the_onnx_e
                                capture_output=True, text=True, check=True).stdout  # fmt: skip
     names = {p["name"].lower() for p in json.loads(installed)}
     assert "onnxruntime" in names and not names & {"torch", "scikit-learn", "dvc"}, names
-    assert "shirt.png" in classified.stdout and "one.png" in classified.stdout and "t10k-images-idx3-ubyte.gz[19]" in classified.stdout
+    assert (
+        "shirt.png" in classified.stdout
+        and "one.png" in classified.stdout
+        and "t10k-images-idx3-ubyte.gz[19]" in classified.stdout
+    )
 
 
 def test_the_readme_fetches_the_onnx_cnn_and_classifies_an_image(upstream, consumer_venv, tmp_path):

@@ -180,8 +180,9 @@ def test_a_url_source_downloads_and_verifies(tmp_path, real_raw, http_server):
         shutil.copyfile(real_raw / spec.name, root / spec.name)
     assert acquire((url,), tmp_path, timeout=10) == url
     for spec in RAW_FILES:
-        assert gzip.decompress((tmp_path / spec.name).read_bytes())[:4] == (
-            gzip.decompress((real_raw / spec.name).read_bytes())[:4]
+        assert (
+            gzip.decompress((tmp_path / spec.name).read_bytes())[:4]
+            == (gzip.decompress((real_raw / spec.name).read_bytes())[:4])
         )
 
 

@@ -27,9 +27,7 @@ FULL_RECIPE = {"cnn.arch": "lenet_bn", "cnn.schedule": "onecycle", "cnn.weight_d
 
 
 def start_training(cwd: Path, recipe: dict | None = None) -> subprocess.Popen:
-    (cwd / "params.yaml").write_text(
-        yaml.safe_dump(small_params_dict(**QUICK_CNN | (recipe or {})))
-    )
+    (cwd / "params.yaml").write_text(yaml.safe_dump(small_params_dict(**QUICK_CNN | (recipe or {}))))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DVCLIVE_TEST", None)
     # A shell's background job starts with SIGINT ignored, and Python then never turns it
@@ -76,9 +74,7 @@ MUON = {"cnn.arch": "vgg", "cnn.width": 8, "cnn.optimizer": "muon", "cnn.schedul
 
 
 @pytest.mark.parametrize("recipe", [{}, FULL_RECIPE, MUON], ids=["study", "every-switch", "muon"])
-def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
-    prepared, tmp_path_factory, recipe
-):
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(prepared, tmp_path_factory, recipe):
     proc = start_training(prepared, recipe)
     wait_for(proc, "epoch   2/3")
     proc.kill()

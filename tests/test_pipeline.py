@@ -78,8 +78,10 @@ def test_plots_show_renders_every_declared_plot(reproduced):
 
 @pytest.mark.parametrize(
     "change, expected",
-    [("cnn.epochs=2", {"train_cnn", "evaluate", "robustness", "export"}),
-     ("mlp.alpha=0.001", {"train_mlp", "evaluate", "robustness", "export"})],
+    [
+        ("cnn.epochs=2", {"train_cnn", "evaluate", "robustness", "export"}),
+        ("mlp.alpha=0.001", {"train_mlp", "evaluate", "robustness", "export"}),
+    ],
 )
 def test_an_experiment_reruns_only_the_stages_that_read_the_param(reproduced, change, expected):
     repo, _ = reproduced
@@ -138,7 +140,7 @@ def render_in_chromium(html: Path) -> str:
 @pytest.mark.parametrize("command", [("plots", "show"), ("plots", "diff", "HEAD")])
 def test_plots_render_offline_with_every_chart(reproduced, command):
     repo, _ = reproduced
-    run(repo, sys.executable, "-m", "fmnist.tools.offline_plots")
+    run(repo, sys.executable, "-m", "fmnist.offline_plots")
     out = repo / f"offline_{command[1]}"
     run(repo, "dvc", *command, "-o", str(out))
     html = (out / "index.html").read_text()

@@ -171,7 +171,9 @@ def test_a_folder_with_bad_files_reports_each_and_classifies_the_rest(tmp_path, 
         Image.fromarray(garment(value=100 + 50 * i)).save(folder / f"good{i}.png")
     bad = [write_bad(folder, kind) for kind in ("empty", "text", "truncated")]
     (folder / "notes.txt").write_text("not an image, and not named like one: skipped")
-    code, out, err = run_predict(capsys, folder, "--cnn", models / "cnn.safetensors", "--mlp", models / "mlp.safetensors")
+    code, out, err = run_predict(
+        capsys, folder, "--cnn", models / "cnn.safetensors", "--mlp", models / "mlp.safetensors"
+    )
     assert code == 1
     assert [r["image"] for r in out["results"]] == [str(folder / f"good{i}.png") for i in range(3)]
     assert all(len(r["cnn"]) == 3 and len(r["mlp"]) == 3 for r in out["results"])

@@ -23,7 +23,9 @@ EMPTY = Split(np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64))
 def test_each_recipe_trains_one_epoch_on_a_small_slice(name):
     params = resolve(load_recipe(name, RECIPES), small_params_dict(), {"cnn.epochs": 1, "cnn.device": "cpu"})
     rng = np.random.default_rng(0)
-    split = Split(rng.random((2 * params.cnn.batch_size, 28, 28), dtype=np.float32), np.arange(2 * params.cnn.batch_size) % 10)
+    split = Split(
+        rng.random((2 * params.cnn.batch_size, 28, 28), dtype=np.float32), np.arange(2 * params.cnn.batch_size) % 10
+    )
     model, seconds = train_cnn(split, EMPTY, params.cnn, 0, torch.device("cpu"))
     x = torch.from_numpy(split.x[:8]).unsqueeze(1)
     logits = predict_logits(model, x, 8, params.evaluate.tta_flip, params.evaluate.tta_shift)

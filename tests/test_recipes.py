@@ -167,7 +167,6 @@ def test_each_switch_trains_changes_the_result_and_reproduces(name):
     assert torch.equal(switched, weights(recipe(**SWITCHES[name])))
 
 
-
 @pytest.mark.parametrize("schedule, peak_at", [("onecycle", 0.3), ("cosine", 0.0), ("triangular", 0.3)])
 def test_schedules_peak_at_the_configured_lr_and_end_near_zero(schedule, peak_at):
     p = recipe(schedule=schedule, lr=0.01, epochs=10)
@@ -307,9 +306,7 @@ def test_ema_saves_the_averaged_weights_not_the_last_ones():
     p = recipe(ema=0.5, batch_size=16)
     run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=4)
     x, y = images(64), torch.randint(0, 10, (64,))
-    cnn_training.train_epoch(
-        run, p, x, y, torch.arange(64)
-    )  # the first of 4 steps copies, the others average
+    cnn_training.train_epoch(run, p, x, y, torch.arange(64))  # the first of 4 steps copies, the others average
     assert run.final_model is run.ema.module
     assert not torch.equal(run.ema.module.fc3.weight, run.model.fc3.weight)
 
@@ -340,9 +337,7 @@ def test_the_mlp_reports_every_iteration_without_changing_the_fit():
     split = tiny_split(300)
     p = dataclasses.replace(small_params().mlp, max_iter=4, hidden_layer_sizes=(16,))
     seen = []
-    reported, _ = sklearn_mlp.fit_mlp(
-        split.x, split.y, p, 0, on_iteration=lambda clf: seen.append(clf.loss_curve_[-1])
-    )
+    reported, _ = sklearn_mlp.fit_mlp(split.x, split.y, p, 0, on_iteration=lambda clf: seen.append(clf.loss_curve_[-1]))
     silent, _ = sklearn_mlp.fit_mlp(split.x, split.y, p, 0)
     assert seen == reported.loss_curve_ and len(seen) == 4
     for a, b in zip(reported.coefs_, silent.coefs_, strict=True):
@@ -376,9 +371,9 @@ def test_the_mlp_fits_with_float32_adam_and_follows_sklearns_fit_to_rounding():
     split = tiny_split(300)
     p = dataclasses.replace(small_params().mlp, max_iter=4, hidden_layer_sizes=(16,))
     ours, _ = sklearn_mlp.fit_mlp(split.x, split.y, p, 0)
-    plain = MLPClassifier(
-        hidden_layer_sizes=(16,), max_iter=4, random_state=0, batch_size=200, alpha=1e-4
-    ).fit(sklearn_mlp.flatten(split.x), split.y)
+    plain = MLPClassifier(hidden_layer_sizes=(16,), max_iter=4, random_state=0, batch_size=200, alpha=1e-4).fit(
+        sklearn_mlp.flatten(split.x), split.y
+    )
     assert type(ours._optimizer) is sklearn_mlp.Float32Adam
     assert type(plain._optimizer) is not sklearn_mlp.Float32Adam
     np.testing.assert_allclose(ours.loss_curve_, plain.loss_curve_, rtol=1e-5)
@@ -391,7 +386,5 @@ def test_mlp_early_stopping_uses_sklearns_validation_and_keeps_its_scores():
     p = dataclasses.replace(small_params().mlp, max_iter=5, hidden_layer_sizes=(16,), early_stopping=True,
                             validation_fraction=0.2)  # fmt: skip
     scores = []
-    clf, _ = sklearn_mlp.fit_mlp(
-        split.x, split.y, p, 0, on_iteration=lambda c: scores.append(c.validation_scores_[-1])
-    )
+    clf, _ = sklearn_mlp.fit_mlp(split.x, split.y, p, 0, on_iteration=lambda c: scores.append(c.validation_scores_[-1]))
     assert scores == clf.validation_scores_ and len(scores) == clf.n_iter_

@@ -71,11 +71,15 @@ def test_an_experiment_named_after_a_recipe_but_run_with_other_params_is_refused
 
 
 def test_a_clone_keeps_the_rows_it_has_no_runs_of_and_adds_its_own_machines_beside_them(tmp_path):
-    from fmnist.tools.speedrun import written, write
+    from fmnist.tools.speedrun import write, written
 
     amd, intel = "AMD EPYC (AVX2), 2 CPUs", "Intel Xeon (AMX), 2 CPUs"
-    on = lambda machine, seed, seconds: experiment(f"fast-seed{seed}", seed, 0.91, seconds) | {  # noqa: E731
-        "dvclive/train_cnn/metrics.json:machine": machine}
+    on = lambda machine, seed, seconds: (
+        experiment(f"fast-seed{seed}", seed, 0.91, seconds)
+        | {  # noqa: E731
+            "dvclive/train_cnn/metrics.json:machine": machine
+        }
+    )
     out = str(tmp_path / "speedrun")
     write(tabulate([FAST], small_params_dict(), [on(intel, 0, 12.0)]), out)
     write(tabulate([FAST], small_params_dict(), [], written(out)), out)  # a clone without the experiments
@@ -88,7 +92,7 @@ def test_a_clone_keeps_the_rows_it_has_no_runs_of_and_adds_its_own_machines_besi
 
 
 def test_a_kept_row_is_judged_on_todays_target_and_only_if_it_ran_todays_settings(tmp_path):
-    from fmnist.tools.speedrun import written, write
+    from fmnist.tools.speedrun import write, written
 
     out = str(tmp_path / "speedrun")
     write(tabulate([FAST], small_params_dict(), [experiment("fast-seed0", 0, 0.91, 20.0)]), out)

@@ -111,9 +111,18 @@ def test_translation_moves_the_garment_whole_and_fills_with_black():
     assert np.all(moved.reshape(200, -1).sum(1) == 1) and not np.any(moved[:, 14, 14])
 
 
-def test_an_unknown_transformation_is_refused_with_its_key():
-    with pytest.raises(ParamsError, match=r"robustness.transforms: unknown 'fog'; known: translate, rotate"):
-        robustness.check_transforms(("translate", "fog"))
+def test_an_unknown_or_repeated_transformation_is_refused_with_its_key():
+    with pytest.raises(ParamsError, match=r"robustness.transforms\[1\]: unknown 'fog'; known: translate, rotate"):
+        small_params(**{"robustness.transforms": ["translate", "fog"]})
+    with pytest.raises(ParamsError, match=r"robustness.transforms: an entry is listed twice"):
+        small_params(**{"robustness.transforms": ["rotate", "rotate"]})
+
+
+def test_params_name_exactly_the_transformations_and_architectures_the_code_has():
+    from fmnist.networks import ARCHITECTURES
+
+    assert tuple(TRANSFORMS) == params.TRANSFORMS
+    assert tuple(ARCHITECTURES) == params.ARCHITECTURES
 
 
 # ----------------------------------------------------------------------------- the stage

@@ -49,9 +49,7 @@ def test_named_experiments_that_are_absent_or_unfinished_are_reported_missing():
 
 def test_param_keys_name_every_leaf_of_params_yaml():
     keys = param_keys()
-    assert {"seed", "cnn.arch", "cnn.epochs", "mlp.hidden_layer_sizes", "evaluate.tta_flip"} <= set(
-        keys
-    )
+    assert {"seed", "cnn.arch", "cnn.epochs", "mlp.hidden_layer_sizes", "evaluate.tta_flip"} <= set(keys)
     assert "cnn" not in keys
 
 

@@ -72,7 +72,9 @@ def test_the_default_summary_pools_seeds_only_and_says_n():
     ]  # fmt: skip
     assert pairs[1].cnn.value == pytest.approx(92.75) and pairs[1].cnn.n == 2 and pairs[1].p is None
     markdown = pairview.markdown(pairs, "group")
-    assert "± 0.00" not in markdown.splitlines()[2] and "91.83 [91.33, 92.33]" in markdown  # one seed keeps its interval
+    assert (
+        "± 0.00" not in markdown.splitlines()[2] and "91.83 [91.33, 92.33]" in markdown
+    )  # one seed keeps its interval
     check_80_columns(rendered(pairview.console_table(pairs, "summary", "group")), pairs)
 
 

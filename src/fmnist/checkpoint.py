@@ -56,11 +56,7 @@ def save_checkpoint(path: Path, run, history: list[dict]) -> None:
 
 def _with_prefix(tensors: dict[str, np.ndarray], prefix: str, device) -> dict[str, torch.Tensor]:
     n = len(prefix) + 1
-    return {
-        k[n:]: torch.from_numpy(np.array(v)).to(device)
-        for k, v in tensors.items()
-        if k.startswith(prefix + ".")
-    }
+    return {k[n:]: torch.from_numpy(np.array(v)).to(device) for k, v in tensors.items() if k.startswith(prefix + ".")}
 
 
 def load_checkpoint(path: Path, run) -> list[dict]:

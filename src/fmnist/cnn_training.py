@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ from fmnist.checkpoint import load_checkpoint, save_checkpoint
 from fmnist.errors import ParamsError
 from fmnist.inference import autocast, predict_logits, to_tensors
 from fmnist.muon import MuonWithAdam
-from fmnist.networks import CNNSpec, build_cnn, identity_init, whiten_stem
+from fmnist.networks import VGG, CNNSpec, build_cnn, identity_init, whiten_stem
 from fmnist.params import CNNParams
 from fmnist.prepared import Split
 
@@ -115,8 +116,9 @@ def make_schedule(opt: torch.optim.Optimizer, p: CNNParams, total_steps: int) ->
     cycle_momentum = "betas" in opt.defaults or "momentum" in opt.defaults
     return {
         "constant": lambda: None,
-        "onecycle": lambda: OneCycleLR(opt, max_lr=peaks, total_steps=total_steps, pct_start=p.warmup,
-                                       cycle_momentum=cycle_momentum),
+        "onecycle": lambda: OneCycleLR(
+            opt, max_lr=peaks, total_steps=total_steps, pct_start=p.warmup, cycle_momentum=cycle_momentum
+        ),
         "cosine": lambda: CosineAnnealingLR(opt, T_max=total_steps),
         "triangular": lambda: LambdaLR(opt, lambda step: triangle(step, total_steps, p.warmup)),
     }[p.schedule]()
@@ -141,7 +143,7 @@ def start_run(p: CNNParams, seed: int, device: torch.device, steps_per_epoch: in
     torch.manual_seed(seed)  # weight init and dropout
     order_rng = torch.Generator().manual_seed(seed)  # batch order, independent of the above
     augment_rng = torch.Generator(device).manual_seed(_derived_seed(seed, 1))
-    model = build_cnn(spec_of(p), p.dropout).to(device, memory_format=torch.channels_last)
+    model = build_cnn(spec_of(p), p.dropout).to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]
     configure_batchnorm(model, p)
     if p.identity_init:
         _vgg_only(identity_init, model, p, "cnn.identity_init")
@@ -179,9 +181,10 @@ def training_inputs(model: nn.Module, p: CNNParams, x: torch.Tensor) -> tuple[to
     """
     if not p.whiten or augmenting(p):
         return x, model
+    vgg = cast(VGG, model)  # cnn.whiten is the VGG's alone (start_run checks)
     with torch.no_grad(), autocast(x.device, p.precision):
-        pooled = [model.pooled_stem(x[i : i + STEM_BATCH]) for i in range(0, len(x), STEM_BATCH)]
-    return torch.cat(pooled), model.from_pooled_stem
+        pooled = [vgg.pooled_stem(x[i : i + STEM_BATCH]) for i in range(0, len(x), STEM_BATCH)]
+    return torch.cat(pooled), vgg.from_pooled_stem
 
 
 def train_epoch(
@@ -284,10 +287,6 @@ def train_cnn(train: Split, val: Split, p: CNNParams, seed: int, device: torch.d
             log(record)
             if checkpoint is not None:
                 save_checkpoint(checkpoint, run, history)
-            shown = "  ".join(
-                f"{k.replace('/', '_')} {v:.4f}" for k, v in record.items() if k != "seconds"
-            )
-            progress.console.print(
-                f"epoch {epoch + 1:>3}/{p.epochs}  {shown}  [{time.perf_counter() - start:.0f} s]"
-            )
+            shown = "  ".join(f"{k.replace('/', '_')} {v:.4f}" for k, v in record.items() if k != "seconds")
+            progress.console.print(f"epoch {epoch + 1:>3}/{p.epochs}  {shown}  [{time.perf_counter() - start:.0f} s]")
     return run.final_model, time.perf_counter() - start

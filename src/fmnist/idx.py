@@ -74,9 +74,7 @@ def parse_idx(payload: bytes, *, images: bool, where: str = "IDX data") -> np.nd
     body = payload[4 + 4 * ndim :]
     expected = int(np.prod(dims))
     if len(body) != expected:
-        raise DataError(
-            f"{where}: header promises {expected} bytes for shape {dims}, file holds {len(body)}"
-        )
+        raise DataError(f"{where}: header promises {expected} bytes for shape {dims}, file holds {len(body)}")
     array = np.frombuffer(body, dtype=np.uint8).reshape(dims)
     if not images and array.size and array.max() >= NUM_CLASSES:
         bad = int(np.flatnonzero(array >= NUM_CLASSES)[0])
@@ -87,10 +85,7 @@ def parse_idx(payload: bytes, *, images: bool, where: str = "IDX data") -> np.nd
 def verify_payload(payload: bytes, spec: RawFile, where: Path | str) -> None:
     digest = hashlib.md5(payload).hexdigest()
     if digest != spec.payload_md5:
-        raise DataError(
-            f"{where}: payload MD5 {digest} does not match the official "
-            f"{spec.payload_md5} for {spec.name}"
-        )
+        raise DataError(f"{where}: payload MD5 {digest} does not match the official {spec.payload_md5} for {spec.name}")
 
 
 @dataclass(frozen=True)

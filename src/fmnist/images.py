@@ -146,9 +146,13 @@ def collect(paths: list[Path]) -> list[Path]:
     files = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and (p.suffix.lower() in IMAGE_SUFFIXES or is_idx(p)))
+            found = sorted(
+                p for p in path.iterdir() if p.is_file() and (p.suffix.lower() in IMAGE_SUFFIXES or is_idx(p))
+            )
             if not found:
-                raise ImageError(f"{path}: no images in this folder (looked for {', '.join(sorted({'.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp', '.tif'}))}, ...)")
+                raise ImageError(
+                    f"{path}: no images in this folder (looked for {', '.join(sorted({'.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp', '.tif'}))}, ...)"
+                )
             files += found
         elif path.exists():
             files.append(path)

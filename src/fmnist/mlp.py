@@ -6,6 +6,7 @@ sklearn nor torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ class MLPWeights:
         return int(sum(t.size for t in self.tensors().values()))
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda z: np.maximum(z, 0),
     "tanh": np.tanh,
     "logistic": lambda z: 1 / (1 + np.exp(-z)),
@@ -69,12 +70,11 @@ def save_mlp(path: Path | str, weights: MLPWeights) -> None:
 def load_mlp(path: Path | str) -> MLPWeights:
     tensors, metadata = load_weights(path, "mlp")
     n_layers = len(tensors) // 2
-    coefs = tuple(tensors.get(f"coef_{i}") for i in range(n_layers))
-    intercepts = tuple(tensors.get(f"intercept_{i}") for i in range(n_layers))
-    if n_layers == 0 or any(c is None or c.ndim != 2 for c in coefs):
+    names = [f"coef_{i}" for i in range(n_layers)]
+    if n_layers == 0 or any(n not in tensors or tensors[n].ndim != 2 for n in names):
         raise ModelFileError(f"{path}: expected coef_i/intercept_i pairs, got {sorted(tensors)}")
-    widths = [N_PIXELS] + [c.shape[1] for c in coefs]
-    expected = {}
+    widths = [N_PIXELS] + [tensors[n].shape[1] for n in names]
+    expected: dict[str, tuple[int, ...]] = {}
     for i in range(n_layers):
         expected[f"coef_{i}"] = (widths[i], widths[i + 1])
         expected[f"intercept_{i}"] = (widths[i + 1],)
@@ -84,4 +84,5 @@ def load_mlp(path: Path | str) -> MLPWeights:
     activation = metadata.get("activation")
     if activation not in ACTIVATIONS:
         raise ModelFileError(f"{path}: unknown activation {activation!r}")
-    return MLPWeights(coefs, intercepts, activation)
+    coefs = tuple(tensors[f"coef_{i}"] for i in range(n_layers))
+    return MLPWeights(coefs, tuple(tensors[f"intercept_{i}"] for i in range(n_layers)), activation)

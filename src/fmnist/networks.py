@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -116,11 +117,9 @@ class ResidualBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Identity()
+        self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout)
-            )
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -134,9 +133,7 @@ class ResNet(nn.Module):
 
     def __init__(self, width: int = 16, blocks: int = 1):
         super().__init__()
-        self.stem = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()
-        )
+        self.stem = nn.Sequential(nn.Conv2d(1, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
         layers, cin = [], width
         for stage, cout in enumerate((width, 2 * width, 4 * width)):
             for block in range(blocks):
@@ -194,7 +191,7 @@ class VGG(nn.Module):
     def pooled_stem(self, x: torch.Tensor) -> torch.Tensor:
         """The first convolution and its pooling: no trainable weight once whitened, so
         training without augmentation computes it once per image instead of every epoch."""
-        conv, pool = self.stem[0], self.stem[1]
+        conv, pool = cast(nn.Conv2d, self.stem[0]), self.stem[1]
         if torch.is_grad_enabled() and conv.weight.requires_grad:
             return pool(conv(x))
         return pooled_conv(x, conv.weight)
@@ -233,7 +230,7 @@ def whiten_stem(model: nn.Module, images: torch.Tensor) -> None:
     channels, strongest first) and freeze them: a first layer that needs no training."""
     if not isinstance(model, VGG):
         raise TypeError(type(model).__name__)
-    conv = model.stem[0]
+    conv = cast(nn.Conv2d, model.stem[0])
     basis = patch_whitening(images)
     pairs = torch.stack([basis, -basis], 1).reshape(-1, 1, 3, 3)  # f0, -f0, f1, -f1, ...
     with torch.no_grad():
@@ -303,3 +300,14 @@ def forward_flops(model: nn.Module) -> int:
         model(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
     model.train(was_training)
     return int(counter.get_total_flops())
+
+
+def training_flops(model: nn.Module, batch: int = 64) -> float:
+    """FLOPs of one image's training step, forward and backward (PyTorch's FlopCounterMode),
+    averaged over a CPU batch of ``batch``; the optimiser's update is not counted."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        model(torch.rand(batch, 1, 28, 28)).sum().backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / batch

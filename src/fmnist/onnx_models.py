@@ -24,7 +24,7 @@ _MLP_ACTIVATION = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid", "ident
 
 def export_cnn(model: nn.Module, path: Path | str) -> None:
     """The CNN through PyTorch's exporter (``torch.export``), batch size left free."""
-    model = model.eval().cpu().to(memory_format=torch.contiguous_format)
+    model = model.eval().cpu().to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     example = torch.zeros(2, 1, *IMAGE_SHAPE)
     batch = torch.export.Dim("batch")
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # notes about absent torchvision ops
@@ -33,6 +33,8 @@ def export_cnn(model: nn.Module, path: Path | str) -> None:
         program = torch.onnx.export(model, (example,), input_names=[INPUT], output_names=[OUTPUT],
                                     dynamic_shapes=({0: batch},), dynamo=True, opset_version=OPSET,
                                     verbose=False)  # fmt: skip
+    if program is None:  # dynamo=True always returns one; the type allows the legacy exporter's None
+        raise RuntimeError("torch.onnx.export returned no program")
     program.optimize()
     _save(without_exporter_notes(program.model_proto), path)
 

@@ -7,6 +7,7 @@ in ``dvc exp run -S`` never trains a model on a silently ignored setting.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import math
@@ -20,90 +21,96 @@ from fmnist.errors import ParamsError
 
 PARAMS_FILE = Path("params.yaml")
 
+# The names a param may take where the code that honours it lives in a module with heavy
+# imports: networks.py and corruptions.py register exactly these (checked at import), so a
+# typo is refused here, by every reader of params.yaml, before any stage runs.
+ARCHITECTURES = ("lenet", "lenet_bn", "resnet", "vgg")
+TRANSFORMS = ("translate", "rotate", "scale", "shear", "gaussian_noise", "shot_noise", "impulse_noise",
+              "gaussian_blur", "motion_blur", "contrast", "occlude")  # fmt: skip
 
-def _spec(*, lo=None, hi=None, lo_open=False, choices=None, default=dataclasses.MISSING):
-    """Field with validation metadata: a closed range [lo, hi] (or (lo, hi]) or a choice set."""
-    meta = {"lo": lo, "hi": hi, "lo_open": lo_open, "choices": choices}
-    return field(default=default, metadata=meta)
+
+def _spec(*, lo=None, hi=None, lo_open=False, choices=None) -> dict:
+    """A field's validation metadata: a closed range [lo, hi] (or (lo, hi]) or a choice set."""
+    return {"lo": lo, "hi": hi, "lo_open": lo_open, "choices": choices}
 
 
 @dataclass(frozen=True)
 class DataParams:
     sources: tuple[str, ...]
-    download_timeout: float = _spec(lo=0, lo_open=True)
+    download_timeout: float = field(metadata=_spec(lo=0, lo_open=True))
 
 
 @dataclass(frozen=True)
 class PrepareParams:
-    train_size: int = _spec(lo=0, hi=60_000)  # 0 = all 60,000 (the study); N = first N
-    test_size: int = _spec(lo=0, hi=10_000)  # 0 = all 10,000
-    val_fraction: float = _spec(lo=0.0, hi=0.5)  # stratified hold-out carved from train
-    permute_pixels: bool = _spec()  # one fixed pixel order, drawn from seed, for every split
+    train_size: int = field(metadata=_spec(lo=0, hi=60_000))  # 0 = all 60,000 (the study); N = first N
+    test_size: int = field(metadata=_spec(lo=0, hi=10_000))  # 0 = all 10,000
+    val_fraction: float = field(metadata=_spec(lo=0.0, hi=0.5))  # stratified hold-out carved from train
+    permute_pixels: bool = field(metadata=_spec())  # one fixed pixel order, drawn from seed, for every split
 
 
 @dataclass(frozen=True)
 class MLPParams:
     hidden_layer_sizes: tuple[int, ...]
-    activation: str = _spec(choices=("relu", "tanh", "logistic", "identity"))
-    solver: str = _spec(choices=("adam", "sgd"))
-    alpha: float = _spec(lo=0.0)
-    learning_rate_init: float = _spec(lo=0.0, lo_open=True)
-    learning_rate: str = _spec(choices=("constant", "invscaling", "adaptive"))  # sgd only
-    max_iter: int = _spec(lo=1)
-    batch_size: int = _spec(lo=1)
-    tol: float = _spec(lo=0.0)
-    n_iter_no_change: int = _spec(lo=1)
-    early_stopping: bool = _spec()  # sklearn holds out validation_fraction and keeps the best
-    validation_fraction: float = _spec(lo=0.0, hi=0.5, lo_open=True)
+    activation: str = field(metadata=_spec(choices=("relu", "tanh", "logistic", "identity")))
+    solver: str = field(metadata=_spec(choices=("adam", "sgd")))
+    alpha: float = field(metadata=_spec(lo=0.0))
+    learning_rate_init: float = field(metadata=_spec(lo=0.0, lo_open=True))
+    learning_rate: str = field(metadata=_spec(choices=("constant", "invscaling", "adaptive")))  # sgd only
+    max_iter: int = field(metadata=_spec(lo=1))
+    batch_size: int = field(metadata=_spec(lo=1))
+    tol: float = field(metadata=_spec(lo=0.0))
+    n_iter_no_change: int = field(metadata=_spec(lo=1))
+    early_stopping: bool = field(metadata=_spec())  # sklearn holds out validation_fraction and keeps the best
+    validation_fraction: float = field(metadata=_spec(lo=0.0, hi=0.5, lo_open=True))
 
 
 @dataclass(frozen=True)
 class CNNParams:
-    arch: str = _spec()  # a name in fmnist.networks.ARCHITECTURES, checked by the stage that builds it
-    width: int = _spec(lo=1, hi=1024)  # resnet, vgg: channels of the first stage
-    blocks: int = _spec(lo=1, hi=16)  # resnet, vgg: blocks per stage
-    epochs: int = _spec(lo=1)
-    batch_size: int = _spec(lo=1)
-    lr: float = _spec(lo=0.0, lo_open=True)
-    optimizer: str = _spec(choices=("adam", "sgd", "nesterov", "muon"))
-    momentum: float = _spec(lo=0.0, hi=0.999)  # sgd, nesterov, muon
-    muon_lr: float = _spec(lo=0.0, lo_open=True)  # muon: peak rate of the convolution filters
-    schedule: str = _spec(choices=("constant", "onecycle", "cosine", "triangular"))
-    warmup: float = _spec(lo=0.0, hi=1.0)  # onecycle, triangular: share of steps rising to the peak
-    weight_decay: float = _spec(lo=0.0)
-    label_smoothing: float = _spec(lo=0.0, hi=0.5)
-    dropout: float = _spec(lo=0.0, hi=1.0)
-    crop_padding: int = _spec(lo=0, hi=8)
-    hflip: bool = _spec()
-    random_erasing: float = _spec(lo=0.0, hi=1.0)
-    ema: float = _spec(lo=0.0, hi=0.9999)  # 0 = off
-    bn_momentum: float = _spec(lo=0.0, hi=1.0, lo_open=True)
-    bn_scale: bool = _spec()  # false: BatchNorm scales frozen at 1, only biases learn
-    bn_bias_lr: float = _spec(lo=0.0, lo_open=True)  # learning-rate multiplier of BatchNorm biases
-    whiten: bool = _spec()  # vgg: first convolution fixed to the training patches' whitening
-    identity_init: bool = _spec()  # vgg: later convolutions start as the identity on their inputs
-    precision: str = _spec(choices=("auto", "fp32", "bf16"))  # training's mixed precision
-    device: str = _spec(choices=("auto", "cpu", "cuda"))
+    arch: str = field(metadata=_spec(choices=ARCHITECTURES))
+    width: int = field(metadata=_spec(lo=1, hi=1024))  # resnet, vgg: channels of the first stage
+    blocks: int = field(metadata=_spec(lo=1, hi=16))  # resnet, vgg: blocks per stage
+    epochs: int = field(metadata=_spec(lo=1))
+    batch_size: int = field(metadata=_spec(lo=1))
+    lr: float = field(metadata=_spec(lo=0.0, lo_open=True))
+    optimizer: str = field(metadata=_spec(choices=("adam", "sgd", "nesterov", "muon")))
+    momentum: float = field(metadata=_spec(lo=0.0, hi=0.999))  # sgd, nesterov, muon
+    muon_lr: float = field(metadata=_spec(lo=0.0, lo_open=True))  # muon: peak rate of the convolution filters
+    schedule: str = field(metadata=_spec(choices=("constant", "onecycle", "cosine", "triangular")))
+    warmup: float = field(metadata=_spec(lo=0.0, hi=1.0))  # onecycle, triangular: share of steps rising to the peak
+    weight_decay: float = field(metadata=_spec(lo=0.0))
+    label_smoothing: float = field(metadata=_spec(lo=0.0, hi=0.5))
+    dropout: float = field(metadata=_spec(lo=0.0, hi=1.0))
+    crop_padding: int = field(metadata=_spec(lo=0, hi=8))
+    hflip: bool = field(metadata=_spec())
+    random_erasing: float = field(metadata=_spec(lo=0.0, hi=1.0))
+    ema: float = field(metadata=_spec(lo=0.0, hi=0.9999))  # 0 = off
+    bn_momentum: float = field(metadata=_spec(lo=0.0, hi=1.0, lo_open=True))
+    bn_scale: bool = field(metadata=_spec())  # false: BatchNorm scales frozen at 1, only biases learn
+    bn_bias_lr: float = field(metadata=_spec(lo=0.0, lo_open=True))  # learning-rate multiplier of BatchNorm biases
+    whiten: bool = field(metadata=_spec())  # vgg: first convolution fixed to the training patches' whitening
+    identity_init: bool = field(metadata=_spec())  # vgg: later convolutions start as the identity on their inputs
+    precision: str = field(metadata=_spec(choices=("auto", "fp32", "bf16")))  # training's mixed precision
+    device: str = field(metadata=_spec(choices=("auto", "cpu", "cuda")))
 
 
 @dataclass(frozen=True)
 class EvaluateParams:
-    split: str = _spec(choices=("test", "val"))  # val while choosing: the test set stays unread
-    batch_size: int = _spec(lo=1)
-    bootstrap_samples: int = _spec(lo=100)
-    tta_flip: bool = _spec()  # CNN: also average the logits of each image's mirror image
-    tta_shift: int = _spec(lo=0, hi=4)  # CNN: also average the image moved by N px each way
+    split: str = field(metadata=_spec(choices=("test", "val")))  # val while choosing: the test set stays unread
+    batch_size: int = field(metadata=_spec(lo=1))
+    bootstrap_samples: int = field(metadata=_spec(lo=100))
+    tta_flip: bool = field(metadata=_spec())  # CNN: also average the logits of each image's mirror image
+    tta_shift: int = field(metadata=_spec(lo=0, hi=4))  # CNN: also average the image moved by N px each way
 
 
 @dataclass(frozen=True)
 class RobustnessParams:
-    transforms: tuple[str, ...]  # names in fmnist.corruptions.TRANSFORMS, checked by the stage
-    images: int = _spec(lo=0)  # the first N images of the evaluation split; 0 = all
+    transforms: tuple[str, ...] = field(metadata=_spec(choices=TRANSFORMS))  # each once
+    images: int = field(metadata=_spec(lo=0))  # the first N images of the evaluation split; 0 = all
 
 
 @dataclass(frozen=True)
 class Params:
-    seed: int = _spec(lo=0, hi=2**32 - 1)
+    seed: int = field(metadata=_spec(lo=0, hi=2**32 - 1))
     data: DataParams
     prepare: PrepareParams
     mlp: MLPParams
@@ -149,7 +156,7 @@ def _check_scalar(value, kind: type, f: dataclasses.Field, key: str):
     return value
 
 
-def _check_tuple(value, item: type, key: str) -> tuple:
+def _check_tuple(value, item: type, key: str, choices: tuple | None = None) -> tuple:
     if not isinstance(value, list) or not value:
         raise ParamsError(f"{key}: expected a non-empty list, got {value!r}")
     for i, v in enumerate(value):
@@ -157,6 +164,12 @@ def _check_tuple(value, item: type, key: str) -> tuple:
         if bad_int or (item is str and not (isinstance(v, str) and v)):
             want = "a positive integer" if item is int else "a non-empty string"
             raise ParamsError(f"{key}[{i}]: expected {want}, got {v!r}")
+        if choices and v not in choices:
+            near = difflib.get_close_matches(str(v), choices, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ParamsError(f"{key}[{i}]: unknown {v!r}{hint}; known: {', '.join(choices)}")
+    if choices and len(set(value)) != len(value):
+        raise ParamsError(f"{key}: an entry is listed twice in {value}")
     return tuple(value)
 
 
@@ -180,7 +193,7 @@ def _build(cls, raw, prefix: str):
         if dataclasses.is_dataclass(hint):
             values[name] = _build(hint, raw[name], key + ".")
         elif typing.get_origin(hint) is tuple:
-            values[name] = _check_tuple(raw[name], typing.get_args(hint)[0], key)
+            values[name] = _check_tuple(raw[name], typing.get_args(hint)[0], key, f.metadata.get("choices"))
         else:
             values[name] = _check_scalar(raw[name], hint, f, key)
     return cls(**values)
@@ -232,3 +245,50 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
         return parse_params(raw)
     except ParamsError as exc:
         raise ParamsError(f"{path}: {exc}") from None
+
+
+# ----------------------------------------------------------------------------- dotted keys
+
+
+def flatten(node, prefix: str = "") -> dict:
+    """Dotted key -> value for every leaf of a params mapping, as ``-S`` and DVC name them."""
+    if not isinstance(node, dict):
+        return {prefix.rstrip("."): node}
+    return {k: v for key, value in node.items() for k, v in flatten(value, f"{prefix}{key}.").items()}
+
+
+def override(raw: dict, changes: dict) -> dict:
+    """params.yaml's mapping with dotted-key changes applied; an unknown key is an error."""
+    raw = copy.deepcopy(raw)
+    for key, value in changes.items():
+        *sections, leaf = key.split(".")
+        node = raw
+        for section in sections:
+            if not isinstance(node.get(section), dict):
+                raise ParamsError(f"unknown key '{key}'")
+            node = node[section]
+        if leaf not in node:
+            raise ParamsError(f"unknown key '{key}'")
+        node[leaf] = value
+    return raw
+
+
+def same_value(a, b) -> bool:
+    """Equal as params: 0.001 and 1e-3, 20 and 20.0, true and True."""
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+    return float(a) == float(b) if numbers else shown(a) == shown(b)
+
+
+def shown(value) -> str:
+    """A param value as a person would type it after ``-S``: 20, not 20.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def changes(params: dict, base: dict) -> dict:
+    """Dotted key -> value of every leaf of ``params`` that differs from ``base``, the seed aside."""
+    flat, before = flatten(params), flatten(base)
+    return {k: v for k, v in flat.items() if k != "seed" and not (k in before and same_value(v, before[k]))}

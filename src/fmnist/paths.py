@@ -16,6 +16,7 @@ CNN_ONNX = Path("models/cnn.onnx")
 
 MLP_LIVE = Path("dvclive/train_mlp")  # DVCLive: metrics.json (last step) and plots/metrics/*.tsv
 CNN_LIVE = Path("dvclive/train_cnn")
+MACHINE_FILE = "machine.json"  # beside DVCLive's summary, undeclared: where and how a model trained, in words
 
 METRICS = Path("metrics/metrics.json")  # the declared headline
 DETAILS = Path("metrics/details.json")  # per-class scores, counts, sizes, inference speed

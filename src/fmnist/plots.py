@@ -152,7 +152,7 @@ def robustness_curves(rows: list[dict], path: Path) -> None:
         ax.set_title(name.replace("_", " "), fontsize=10)
         ax.set_xlabel(unit, fontsize=8)
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(names):]:
+    for ax in axes.flat[len(names) :]:
         ax.axis("off")
     for ax in axes[:, 0]:
         ax.set_ylabel("test accuracy (%)")

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+from fmnist.formats import interval, p_value, percent, points
+
 ALPHA = 0.05  # significance level of the statement
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.2f} %"
-
-
-def _pts(x: float) -> str:
-    return f"{100 * x:+.2f}"
+    return f"{percent(x)} %"
 
 
 def significance_sentence(pair: dict) -> str:
     """Who wins on this split, if anyone; ``pair`` holds the pair's headline and details."""
     diff, low, high, p = pair["accuracy"], pair["accuracy_low"], pair["accuracy_high"], pair["mcnemar_p"]
-    p_text = "p < 1e-300" if p == 0 else f"p = {p:.3g}"
+    p_text = "p < 1e-300" if p == 0 else f"p = {p_value(p)}"
     evidence = (
         f"McNemar's exact test {p_text}; the CNN alone is right on {pair['cnn_only_correct']} "
         f"images, the MLP alone on {pair['mlp_only_correct']}. Accuracy difference "
-        f"{_pts(diff)} points [95 % CI {_pts(low)}, {_pts(high)}], paired bootstrap."
+        f"{points(diff)} points {interval(low, high, signed=True)} (95 %, paired bootstrap)."
     )
     if p >= ALPHA:
         return f"No significant difference between CNN and MLP on this split ({evidence})"
@@ -42,10 +40,10 @@ def render_report(headline: dict, details: dict, bootstrap_samples: int) -> str:
         "|---|---|---:|---:|---:|---:|",
     ]
     for name in ("mlp", "cnn"):
-        m = headline[name]
+        m, d = headline[name], details[name]
         lines.append(
-            f"| {name.upper()} | {_pct(m['accuracy'])} [{_pct(m['accuracy_low'])}, "
-            f"{_pct(m['accuracy_high'])}] | {m['macro_f1']:.4f} | {m['nll']:.4f} | "
+            f"| {name.upper()} | {_pct(m['accuracy'])} {interval(d['accuracy_low'], d['accuracy_high'])} | "
+            f"{m['macro_f1']:.4f} | {m['nll']:.4f} | "
             f"{m['ece']:.4f} | {details[name]['parameters']:,} |"
         )
     lines += ["", significance_sentence(pair), ""]

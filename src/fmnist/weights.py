@@ -51,9 +51,7 @@ def _refuse_pickles(path: Path) -> None:
         )
 
 
-def load_weights(
-    path: Path | str, model: str | tuple[str, ...]
-) -> tuple[dict[str, np.ndarray], dict]:
+def load_weights(path: Path | str, model: str | tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict]:
     """Read a safetensors file written for ``model`` (or one of several); refuse anything else."""
     path = Path(path)
     _refuse_pickles(path)
@@ -71,8 +69,7 @@ def load_weights(
         raise ModelFileError(f"{path}: corrupt safetensors file ({exc})") from None
     if not isinstance(metadata, dict) or "model" not in metadata:
         raise ModelFileError(
-            f"{path}: carries no model label: not written by this pipeline (or by an older "
-            "version); rerun `dvc repro`"
+            f"{path}: carries no model label: not written by this pipeline (or by an older version); rerun `dvc repro`"
         )
     allowed = (model,) if isinstance(model, str) else model
     if metadata["model"] not in allowed:
@@ -84,9 +81,7 @@ def load_weights(
     return tensors, metadata
 
 
-def check_shapes(
-    path: Path | str, tensors: dict[str, np.ndarray], expected: dict[str, tuple]
-) -> None:
+def check_shapes(path: Path | str, tensors: dict[str, np.ndarray], expected: dict[str, tuple]) -> None:
     """Name every missing, unexpected or mis-shaped tensor, as a reader would want it."""
     problems = [f"missing {k}" for k in expected if k not in tensors]
     problems += [f"unexpected {k}" for k in tensors if k not in expected]

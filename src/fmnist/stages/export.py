@@ -59,8 +59,10 @@ def stage(params: Params) -> None:
 
     write_json(EXPORT_CHECK, {"cnn": cnn_check, "mlp": mlp_check, "opset": OPSET,
                               "onnxruntime": ort.__version__, "torch": torch.__version__.split("+")[0]})  # fmt: skip
-    print(f"export: {CNN_ONNX} and {MLP_ONNX} agree with the originals on all {len(x)} test images "
-          f"(largest logit difference {max(cnn_check['max_abs_logit_difference'], mlp_check['max_abs_logit_difference']):.2g})")
+    print(
+        f"export: {CNN_ONNX} and {MLP_ONNX} agree with the originals on all {len(x)} test images "
+        f"(largest logit difference {max(cnn_check['max_abs_logit_difference'], mlp_check['max_abs_logit_difference']):.2g})"
+    )
 
 
 def main() -> None:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist.corruptions import SEVERITIES, TRANSFORMS, UNITS, corrupt
-from fmnist.errors import ParamsError
+from fmnist.corruptions import SEVERITIES, UNITS, corrupt
 from fmnist.inference import pick_device, predict_logits, to_tensors
 from fmnist.io import atomic_path, write_json
 from fmnist.mlp import load_mlp, mlp_predict_proba
@@ -31,15 +30,6 @@ from fmnist.prepared import Split, load_prepared, permute_pixels, pixel_permutat
 from fmnist.runner import run_stage
 
 MODELS = ("mlp", "cnn")
-
-
-def check_transforms(names: tuple[str, ...]) -> None:
-    unknown = [n for n in names if n not in TRANSFORMS]
-    if unknown:
-        raise ParamsError(f"robustness.transforms: unknown {', '.join(map(repr, unknown))}; "
-                          f"known: {', '.join(TRANSFORMS)}")  # fmt: skip
-    if len(set(names)) != len(names):
-        raise ParamsError(f"robustness.transforms: a transformation is listed twice in {list(names)}")
 
 
 class Scorer:
@@ -94,7 +84,6 @@ def write_rows(path: Path, rows: list[dict]) -> None:
 
 def stage(params: Params) -> None:
     names = params.robustness.transforms
-    check_transforms(names)
     split = load_prepared(PREPARED_DIR, params.evaluate.split)
     n = params.robustness.images or len(split.y)
     images, labels = np.array(split.x[:n]), np.asarray(split.y[:n])

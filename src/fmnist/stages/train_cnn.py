@@ -10,10 +10,11 @@ from __future__ import annotations
 from fmnist.checkpoint import checkpoint_path
 from fmnist.cnn_training import spec_of, train_cnn
 from fmnist.inference import pick_device, resolve_precision
-from fmnist.machine import caption, describe
-from fmnist.networks import check_arch, save_cnn
+from fmnist.io import write_json
+from fmnist.machine import record
+from fmnist.networks import save_cnn
 from fmnist.params import Params
-from fmnist.paths import CNN_LIVE, CNN_MODEL, PREPARED_DIR
+from fmnist.paths import CNN_LIVE, CNN_MODEL, MACHINE_FILE, PREPARED_DIR
 from fmnist.prepared import load_prepared
 from fmnist.runner import run_stage
 from fmnist.tracking import live_logger
@@ -33,7 +34,6 @@ def epoch_logger(live):
 
 def stage(params: Params) -> None:
     p = params.cnn
-    check_arch(p.arch)
     device = pick_device(p.device)
     train = load_prepared(PREPARED_DIR, "train")
     val = load_prepared(PREPARED_DIR, "val")
@@ -42,12 +42,12 @@ def stage(params: Params) -> None:
         model, seconds = train_cnn(train, val, p, params.seed, device, epoch_logger(live), checkpoint)
         save_cnn(CNN_MODEL, model, spec_of(p))
         live.summary["train_seconds"] = round(seconds, 3)
-        live.summary["device"] = str(device)  # CPU runs are byte-reproducible (tested); CUDA's may not be
-        live.summary["precision"] = resolve_precision(device, p.precision)
-        live.summary["machine"] = caption(describe())  # weights and seconds depend on the CPU family
+    # Words, not numbers: kept out of the declared summary so `dvc exp show` and `dvc metrics
+    # diff` compare numbers. Weights and seconds follow the CPU family; CUDA's bytes may differ.
+    precision = resolve_precision(device, p.precision)
+    write_json(CNN_LIVE / MACHINE_FILE, {"device": str(device), "precision": precision, **record(str(device))})
     checkpoint.unlink(missing_ok=True)
-    print(f"train_cnn: {p.arch}, {p.epochs} epochs on {device} ({resolve_precision(device, p.precision)}) "
-          f"in {seconds:.1f} s")  # fmt: skip
+    print(f"train_cnn: {p.arch}, {p.epochs} epochs on {device} ({precision}) in {seconds:.1f} s")
 
 
 def main() -> None:

@@ -17,12 +17,13 @@ import sys
 VERBS = {
     "results": ("fmnist.tools.results", "this run against the study: both models, the gap, seconds"),
     "exps": ("fmnist.tools.exps", "every experiment side by side: its changes, both models, the gap"),
-    "summary": ("fmnist.tools.summarize", "mean ± std over seeds, one group per set of params"),
+    "summary": ("fmnist.tools.summary", "mean ± std over seeds, one group per set of params and CPU family"),
     "compare": ("fmnist.tools.compare", "two revisions compared, as markdown (the pull-request report)"),
-    "recipe": ("fmnist.tools.recipes", "named recipes: list, show, run by seed, collect, table"),
+    "recipe": ("fmnist.tools.recipe", "named recipes: list, show, run by seed (recorded), collect, table"),
+    "structure": ("fmnist.tools.structure", "why the CNN wins: collect the paired permutation tests"),
+    "pages": ("fmnist.tools.pages", "rewrite every generated block, table and figure from the record and metrics/"),
+    "restore": ("fmnist.tools.restore", "put back params.yaml and the outputs after a failed `dvc exp run`"),
     "predict": ("fmnist.tools.predict", "classify your own images with either model"),
-    "structure": ("fmnist.tools.structure", "why the CNN wins: permuted pixels, less data, corruptions"),
-    "pages": ("fmnist.tools.readme", "rewrite the pages' generated blocks from metrics/ and reports/"),
 }
 
 

@@ -1,62 +1,55 @@
-"""`fmnist exps`: every experiment side by side, both models, readable at 80 columns.
+"""`fmnist exps`: every experiment side by side, both models, at the terminal's width.
 
-    fmnist exps                      # HEAD and its experiments, and the workspace
+    fmnist exps                      # HEAD, the workspace, and HEAD's experiments
     fmnist exps --rev main other     # other baseline commits and their experiments
     fmnist exps --sort cnn           # best CNN first (also: mlp, diff)
     fmnist exps --md                 # markdown with every changed param, for a pull request
     fmnist exps --json               # the same, for machines
 
-Built on ``dvc.api.exp_show``. Each row says what it changes against its baseline commit,
-so both models stay side by side even when only one of them was retrained (where
-``dvc exp show --only-changed`` would drop the other's columns). In the console a recipe's
-run is named by its recipe and seed; ``--md`` and ``--json`` list its overrides.
+Each row is one run (one seed): what it changed against its baseline commit (a recipe's
+run says its recipe, and what it added to it), both models, the gap and both times, so
+both models stay side by side even when only one was retrained.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 
-from fmnist.tools import pairview
-from fmnist.tools.expdata import (
-    changed_params,
-    column,
-    name_of,
-    param_keys,
-    with_baselines,
-)
-from fmnist.tools.recipebook import RECIPES_DIR, recipe_of
+from fmnist.params import shown
+from fmnist.recipes import RECIPES_DIR, all_recipes
+from fmnist.runs import Run, read_run
+from fmnist.tools import views
+from fmnist.tools.shell import experiments, git, reader
 
-SORT_KEYS = {"mlp": "mlp.accuracy", "cnn": "cnn.accuracy", "diff": "cnn_minus_mlp.accuracy"}
+SORT_KEYS = {"mlp": lambda r: r.mlp.accuracy, "cnn": lambda r: r.cnn.accuracy,
+             "diff": lambda r: r.gap.accuracy if r.gap else None}  # fmt: skip
+TITLE = "MLP vs CNN per experiment, one seed each (test accuracy unless marked val)"
 
 
-def experiment_rows(rows: list[dict], keys: list[str], recipes: Path = RECIPES_DIR) -> list[tuple[dict, pairview.PairRow, str]]:
-    """(exp_show row, its pair row with the short detail, every changed param) for each row with metrics."""
-    out = []
-    for row, base in with_baselines(rows):
-        if column(row, "mlp.accuracy") is None and column(row, "cnn.accuracy") is None:
-            continue  # queued, failed, or a commit without a run
-        changes = ", ".join(changed_params(row, base, keys)) if row is not base else ""
-        changes = changes or ("baseline" if row is base else "no change")
-        state = row.get("State")
-        name = name_of(row) + (f" ({state.lower()})" if state not in (None, "Success") else "")
-        split = column(row, "evaluate.split")
-        short = "recipe's params" if recipe_of(row, recipes) else changes  # the name says recipe and seed
-        short += "" if split in (None, "test") else "; val split"
-        out.append((row, pairview.from_exp_row(name, row, short), changes))
-    return out
+def collect(revs: list[str] | None, root: Path = Path(".")) -> list[Run]:
+    """The baseline commits' own runs, the workspace (against HEAD) and their experiments."""
+    recipes = all_recipes(root / RECIPES_DIR)
+    params_at = lambda rev: yaml.safe_load(reader(rev, root)("params.yaml") or "{}")  # noqa: E731
+    head = git("rev-parse", "HEAD", cwd=root) or "HEAD"
+    runs = [] if revs else [read_run(reader(None, root), "workspace", params_at(head), recipes)]
+    for rev in revs or [head]:
+        runs.append(read_run(reader(rev, root), rev if revs else "HEAD", params_at(rev), recipes, commit=rev))
+    for exp in experiments(revs or [head], root):
+        runs.append(read_run(reader(exp.rev, root), exp.name, params_at(exp.baseline), recipes, rev=exp.rev))
+    return [r for r in runs if r is not None]
 
 
-def best_first(entries: list, by: str) -> list:
-    value = lambda entry: column(entry[0], SORT_KEYS[by])  # noqa: E731
-    return sorted(entries, key=lambda e: -value(e) if value(e) is not None else float("inf"))
+def detail(run: Run) -> str:
+    return run.label + ("; val split" if run.split == "val" else "")
 
 
-TITLE = "MLP vs CNN per experiment (test accuracy unless marked val split)"
+def every_change(run: Run) -> str:
+    return ", ".join(f"{k}={shown(v)}" for k, v in {**run.settings, **run.overrides}.items()) or "no change"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,22 +61,19 @@ def main(argv: list[str] | None = None) -> None:
     out.add_argument("--md", action="store_true", help="markdown, with every changed param")
     out.add_argument("--json", action="store_true", help="JSON, with every changed param")
     args = parser.parse_args(argv)
-
-    from dvc.api import exp_show
-
-    rows = exp_show(repo=args.repo, revs=args.rev, force=True)
-    entries = experiment_rows(rows, param_keys(Path(args.repo) / "params.yaml"), Path(args.repo) / RECIPES_DIR)
-    entries = best_first(entries, args.sort) if args.sort else entries
-    full = [replace(pair, detail=changes) for _, pair, changes in entries]
-    if args.md:
-        print(pairview.markdown(full, first="experiment (changes against its baseline)"), end="")
-    elif args.json:
-        print(json.dumps([pairview.as_json(p) for p in full], indent=2))
-    else:
-        console = Console()
-        table = pairview.console_table([pair for _, pair, _ in entries], TITLE, "experiment", console.width)
-        table.caption, table.caption_justify = "every changed param: fmnist exps --md (or --json)", "left"
-        console.print(table)
+    runs = collect(args.rev, Path(args.repo))
+    if args.sort:
+        value = SORT_KEYS[args.sort]
+        runs.sort(key=lambda r: -v if (v := value(r)) is not None else float("inf"))
+    if args.md or args.json:
+        rows = [views.run_row(r, r.name, every_change(r)) for r in runs]
+        print(json.dumps([views.as_json(r) for r in rows], indent=2) if args.json
+              else views.markdown(rows, "experiment (changes against its baseline)"), end="\n" if args.json else "")  # fmt: skip
+        return
+    console = Console()
+    table = views.console_table([views.run_row(r, r.name, detail(r)) for r in runs], TITLE, "experiment", console.width)
+    table.caption, table.caption_justify = "every changed param: fmnist exps --md (or --json)", "left"
+    console.print(table)
 
 
 if __name__ == "__main__":

@@ -84,8 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="fmnist predict", description=__doc__.split("\n")[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="image files, folders of them, or IDX files")
     parser.add_argument("--model", choices=("both", "cnn", "mlp"), default="both")
-    parser.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
-                        help="default model files: .safetensors (PyTorch and NumPy) or .onnx (ONNX Runtime)")
+    parser.add_argument(
+        "--runtime",
+        choices=("auto", "torch", "onnx"),
+        default="auto",
+        help="default model files: .safetensors (PyTorch and NumPy) or .onnx (ONNX Runtime)",
+    )
     parser.add_argument("--cnn", type=Path, help="the CNN's file (.safetensors or .onnx)")
     parser.add_argument("--mlp", type=Path, help="the MLP's file (.safetensors or .onnx)")
     parser.add_argument("-k", "--top-k", type=int, default=3, choices=range(1, 11), metavar="K")

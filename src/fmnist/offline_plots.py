@@ -21,7 +21,7 @@ VEGA_LITE_VERSION = "5.20"
 def build_template() -> str:
     import vl_convert
 
-    bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)  # type: ignore[call-arg]  # snippet is optional
     # The bundle defines window.vegaEmbed; the function scope keeps its other top-level
     # names from clashing with the `var spec` in each of DVC's plot scripts.
     return f"""<!DOCTYPE html>
@@ -46,9 +46,8 @@ def build_template() -> str:
 def install(repo: Path = Path(".")) -> Path:
     path = repo / ".dvc" / TEMPLATE_NAME
     write_text(path, build_template())
-    dvc = Path(sys.executable).with_name("dvc")
-    subprocess.run([str(dvc), "config", "--local", "plots.html_template", TEMPLATE_NAME],
-                   cwd=repo, check=True)  # fmt: skip
+    dvc = Path(sys.executable).with_name("dvc")  # the venv's, as the set-up installed it
+    subprocess.run([str(dvc), "config", "--local", "plots.html_template", TEMPLATE_NAME], cwd=repo, check=True)
     return path
 
 

@@ -1,0 +1,225 @@
+"""One typed record of a run, and the committed record of every run that makes a claim.
+
+A :class:`Run` is built once, from the files a run leaves (``metrics/``, DVCLive's summaries
+and the machine beside them, ``params.yaml``) as any revision holds them: an experiment's
+commit, a branch, the workspace. ``reports/runs.jsonl`` keeps one line per recipe run, seed,
+validation trial and read of the test set, appended by the command that ran or collected it
+(`fmnist recipe run`, `fmnist recipe collect`, `benchmarks/val_trials.py`), never by hand;
+every table and figure on the pages is a query over it and ``metrics/``.
+
+Accuracies are fractions of the split's images, as the metrics files hold them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fmnist.params import changes, same_value, shown
+from fmnist.recipes import Recipe, recipe_named
+
+RECORD = Path("reports/runs.jsonl")
+
+RECORDED = ("accuracy", "seconds", "epochs")  # of each model, in the record; the rest is in its files
+Reader = Callable[[str], str | None]  # a repository path -> its text at some revision, None if absent
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model of a run."""
+
+    accuracy: float | None = None
+    low: float | None = None  # 95 % Wilson interval: read from a run's files, not kept in the record
+    high: float | None = None
+    seconds: float | None = None  # training
+    epochs: int | None = None  # CNN epochs, MLP iterations
+    macro_f1: float | None = None
+    parameters: int | None = None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A paired difference on the same images (CNN minus MLP, or a run minus another)."""
+
+    accuracy: float
+    low: float | None = None  # 95 % paired-bootstrap interval
+    high: float | None = None
+    p: float | None = None  # McNemar's exact test
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str  # the experiment, "workspace", a revision, or a trial's label
+    seed: int
+    split: str  # "test" or "val"
+    mlp: Model = Model()
+    cnn: Model = Model()
+    gap: Gap | None = None
+    recipe: str | None = None
+    settings: dict = field(default_factory=dict)  # the recipe's params when it ran (dotted keys)
+    overrides: dict = field(default_factory=dict)  # what else differed from the committed params.yaml
+    views: dict = field(default_factory=dict)  # trials: CNN accuracy with each test-time augmentation
+    precision: str | None = None  # what the CNN trained in
+    device: str | None = None
+    family: str | None = None  # "EPYC Zen 4", "Xeon AMX": rows are never pooled across families
+    machine: str | None = None  # the details
+    train_flops: float | None = None  # the CNN's training, forward and backward
+    wall_seconds: float | None = None  # what the person waited for this seed, every stage included
+    commit: str | None = None  # the code's commit (an experiment's baseline)
+    rev: str | None = None  # the experiment's own commit: one run, one entry
+    date: str | None = None
+    source: str = ""  # the command that wrote the entry
+
+    @property
+    def digest(self) -> str:
+        """The recipe's settings, hashed: one value per version of a recipe."""
+        canonical = json.dumps({k: shown(v) for k, v in self.settings.items()}, sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:8]
+
+    @property
+    def label(self) -> str:
+        """What ran, in a few words: 'speed92', 'speed92 + cnn.epochs=20', 'cnn.epochs=20'."""
+        extra = ", ".join(f"{k}={shown(v)}" for k, v in self.overrides.items())
+        if self.recipe:
+            return f"{self.recipe} + {extra}" if extra else self.recipe
+        return extra or "no change"
+
+    def as_json(self) -> dict:
+        entry = {k: v for k, v in dataclasses.asdict(self).items() if v not in (None, {}, "")}
+        for model in ("mlp", "cnn"):
+            entry[model] = {k: v for k, v in entry.get(model, {}).items() if v is not None and k in RECORDED}
+        return entry
+
+    @classmethod
+    def from_json(cls, entry: dict) -> Run:
+        parts: dict[str, Model | Gap] = {"mlp": Model(**entry.get("mlp", {})), "cnn": Model(**entry.get("cnn", {}))}
+        if entry.get("gap"):
+            parts["gap"] = Gap(**entry["gap"])
+        return cls(**{**entry, **parts})
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs scored on the same images, image by image: how much ``b`` changed each model."""
+
+    a: str
+    b: str
+    seed: int
+    mlp: Gap
+    cnn: Gap
+    date: str | None = None
+    source: str = ""
+
+
+# ----------------------------------------------------------------------------- the record
+
+
+def read_record(path: Path = RECORD) -> tuple[list[Run], list[Comparison]]:
+    """Every run and comparison in the record, in the order they were appended."""
+    runs, comparisons = [], []
+    for number, line in enumerate(path.read_text().splitlines() if path.is_file() else [], 1):
+        try:
+            entry = json.loads(line)
+            kind = entry.pop("type", "run")
+            if kind == "comparison":
+                comparisons.append(Comparison(**{**entry, "mlp": Gap(**entry["mlp"]), "cnn": Gap(**entry["cnn"])}))
+            else:
+                runs.append(Run.from_json(entry))
+        except (json.JSONDecodeError, TypeError, KeyError) as exc:
+            raise ValueError(f"{path}:{number}: not a run of this record ({exc})") from None
+    return runs, comparisons
+
+
+def append(entries: Iterable[Run | Comparison], path: Path = RECORD) -> int:
+    """Add entries at the end; a run already there (same experiment commit) is not added twice."""
+    runs, comparisons = read_record(path)
+    known: set = {r.rev for r in runs if r.rev} | {(c.a, c.b) for c in comparisons}
+    lines = []
+    for e in entries:
+        key = (e.a, e.b) if isinstance(e, Comparison) else e.rev  # a trial has no commit: always added
+        if key is not None and key in known:
+            continue
+        data = {"type": "comparison", **dataclasses.asdict(e)} if isinstance(e, Comparison) else e.as_json()
+        lines.append(json.dumps(data, sort_keys=True))
+        known.add(key)
+    if lines:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as fh:
+            fh.write("".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+# ----------------------------------------------------------------------------- from a run's files
+
+
+def _json(read: Reader, path: str) -> dict:
+    text = read(path)
+    return json.loads(text) if text else {}
+
+
+def read_run(read: Reader, name: str, base: dict, recipes: dict[str, Recipe] | None = None, **known) -> Run | None:
+    """The run whose files ``read`` gives, or None where it has no metrics (never ran).
+
+    ``base`` is the params.yaml the run is compared with (its baseline commit's): what it
+    changed is its recipe's settings, if its name names a recipe whose params it ran, plus
+    its overrides.
+    """
+    headline = _json(read, "metrics/metrics.json")
+    if "cnn" not in headline:
+        return None
+    params = yaml.safe_load(read("params.yaml") or "{}")
+    details = _json(read, "metrics/details.json")
+    live = {m: _json(read, f"dvclive/train_{m}/metrics.json") for m in ("mlp", "cnn")}
+    where = _json(read, "dvclive/train_cnn/machine.json") or live["cnn"]  # older runs kept it in the summary
+
+    def model(m: str, epochs: int | None) -> Model:
+        h, d = headline.get(m, {}), details.get(m, {})
+        return Model(h.get("accuracy"), d.get("accuracy_low", h.get("accuracy_low")),
+                     d.get("accuracy_high", h.get("accuracy_high")), live[m].get("train_seconds"), epochs,
+                     h.get("macro_f1"), d.get("parameters"))  # fmt: skip
+
+    pair = headline.get("cnn_minus_mlp", {})
+    changed = changes(params, base)
+    recipe = recipe_named(name, recipes or {})
+    if recipe and not all(same_value(params_at(params, k), v) for k, v in recipe.params.items()):
+        recipe = None  # named after a recipe, but ran other params
+    settings = dict(recipe.params) if recipe else {}
+    mlp_steps = live["mlp"].get("step")
+    return Run(
+        name=name, seed=int(params.get("seed", 0)), split=params.get("evaluate", {}).get("split", "test"),
+        mlp=model("mlp", None if mlp_steps is None else mlp_steps + 1),
+        cnn=model("cnn", params.get("cnn", {}).get("epochs")),
+        gap=Gap(pair["accuracy"], pair.get("accuracy_low"), pair.get("accuracy_high"), pair.get("mcnemar_p"))
+        if "accuracy" in pair else None,
+        recipe=recipe.name if recipe else None, settings=settings,
+        overrides={k: v for k, v in changed.items() if k not in settings},
+        precision=where.get("precision"), device=where.get("device"),
+        family=where.get("family") or family_of_caption(where.get("machine")),
+        machine=where.get("caption", where.get("machine")), **known,
+    )  # fmt: skip
+
+
+def params_at(params: dict, key: str):
+    node: Any = params
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def family_of_caption(caption: str | None) -> str | None:
+    """The family of a run recorded before families were, from its caption's words."""
+    if not caption:
+        return None
+    has = caption.partition("(")[2].partition(";")[0]  # the instruction sets it has
+    if "AMX" in has or caption.startswith("Intel Xeon with AMX"):
+        return "Xeon AMX"
+    if caption.startswith("AMD"):
+        return "EPYC Zen 4" if "AVX-512 BF16" in has else "EPYC Zen 3"
+    return None

@@ -1,0 +1,43 @@
+"""Statistics over runs, written once: the mean, the sample standard deviation and n.
+
+Every view that pools seeds calls :func:`spread`; a single run is ``n == 1`` with no
+standard deviation, never "± 0"."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Spread:
+    """What a set of runs says about one number: mean, sample std (None for one run), n, range."""
+
+    mean: float
+    std: float | None
+    n: int
+    low: float
+    high: float
+
+    def scaled(self, factor: float) -> Spread:
+        std = None if self.std is None else factor * self.std
+        return Spread(factor * self.mean, std, self.n, factor * self.low, factor * self.high)
+
+
+def spread(values: Iterable[float | None]) -> Spread | None:
+    """Mean ± sample standard deviation of the finite values given; None when there are none."""
+    kept = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not kept:
+        return None
+    std = statistics.stdev(kept) if len(kept) > 1 else None
+    return Spread(statistics.fmean(kept), std, len(kept), min(kept), max(kept))
+
+
+def spread_of(values: Iterable[float | None]) -> Spread:
+    """:func:`spread` of values that must hold a number: an error names the gap, never a blank."""
+    s = spread(values)
+    if s is None:
+        raise ValueError("no finite values to pool")
+    return s
