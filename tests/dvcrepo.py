@@ -14,7 +14,7 @@ import yaml
 
 from conftest import REPO, load_default_params
 
-STAGES = ("fetch", "prepare", "train_mlp", "train_cnn", "evaluate", "robustness", "export")
+STAGES = ("check", "fetch", "prepare", "train_mlp", "train_cnn", "evaluate", "robustness", "export")
 QUICK = {"prepare": {"train_size": 1000, "test_size": 500, "val_fraction": 0.1},
          "mlp": {"max_iter": 3}, "cnn": {"epochs": 1, "batch_size": 100, "device": "cpu"}}  # fmt: skip
 
@@ -72,7 +72,8 @@ def make_repo(tmp_path: Path, real_raw: Path) -> Path:
     run(repo, "dvc", "init", "-q")
     run(repo, "dvc", "config", "core.analytics", "false")
     shutil.copytree(REPO / ".dvc" / "plots", repo / ".dvc" / "plots")  # our plot templates
-    shutil.copytree(REPO / "reports", repo / "reports")  # the speedrun plot's data
+    shutil.copytree(REPO / "reports", repo / "reports")  # the run record, the plots' data
+    shutil.copytree(REPO / "recipes", repo / "recipes")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "pipeline")
     return repo

@@ -11,7 +11,8 @@ import sys
 import pytest
 import yaml
 
-from fmnist.tools.recipebook import load_recipe, override
+from fmnist.params import override
+from fmnist.recipes import load_recipe
 
 from conftest import REPO
 

@@ -52,7 +52,7 @@ def clone(origin: Path, where: Path) -> Path:
 
 
 def recipe(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run(cwd, sys.executable, "-m", "fmnist.tools.recipes", *args, check=check, **S3_ENV)
+    return run(cwd, sys.executable, "-m", "fmnist.tools.recipe", *args, check=check, **S3_ENV)
 
 
 def remote_names(cwd: Path) -> set[str]:
@@ -78,18 +78,21 @@ def test_two_workers_each_run_a_seed_and_a_collector_summarises_both(origin, two
     result = summary(collector, [1, 2])
     assert result.returncode == 0, result.stderr
     report = json.loads((collector / "sweep.json").read_text())
-    assert report["runs"] == 2 and report["seeds"] == [1, 2] and report["missing"] == []
+    assert report["groups"][0]["seeds"] == [1, 2] and report["missing"] == []
+    recorded = [json.loads(line) for line in (collector / "reports" / "runs.jsonl").read_text().splitlines()]
+    assert {(r["name"], r["recipe"], r["source"]) for r in recorded if r.get("recipe") == "tiny"} == {
+        ("tiny-seed1", "tiny", "fmnist recipe collect"), ("tiny-seed2", "tiny", "fmnist recipe collect")}  # fmt: skip
 
     rerun = recipe(two_workers, "run", "tiny", "--seeds", "1", "--remote", "origin")
     assert "tiny-seed1 is already on origin: skipped" in rerun.stdout  # nothing runs twice
 
     run(collector, "bash", "scripts/sweep.sh", "collect", "tiny", "1 2", **S3_ENV)  # as the workflow passes them
-    assert json.loads((collector / "reports" / "tiny.json").read_text())["runs"] == 2
+    assert len(json.loads((collector / "reports" / "tiny.json").read_text())["groups"][0]["runs"]) == 2
 
 
 def test_a_killed_worker_pushes_nothing_and_its_rerun_completes_the_sweep(origin, two_workers, tmp_path):
     worker = clone(origin, tmp_path / "worker3")
-    command = [sys.executable, "-m", "fmnist.tools.recipes", "run", "tiny", "--seeds", "3", "--remote", "origin"]
+    command = [sys.executable, "-m", "fmnist.tools.recipe", "run", "tiny", "--seeds", "3", "--remote", "origin"]
     kill_when(worker, command, "epoch   1/3", **S3_ENV)
     collector = clone(origin, tmp_path / "collector")
     assert "tiny-seed3" not in remote_names(collector)
@@ -102,7 +105,7 @@ def test_a_killed_worker_pushes_nothing_and_its_rerun_completes_the_sweep(origin
     recipe(worker, "run", "tiny", "--seeds", "3", "--remote", "origin")
     complete = summary(collector, [1, 2, 3])
     assert complete.returncode == 0, complete.stderr
-    assert json.loads((collector / "sweep.json").read_text())["runs"] == 3
+    assert len(json.loads((collector / "sweep.json").read_text())["groups"][0]["runs"]) == 3
 
     run(collector, "dvc", "exp", "branch", "tiny-seed3", "seed3")  # the run as a branch of its own
     run(collector, "git", "checkout", "-q", "seed3")

@@ -8,7 +8,7 @@ import torch
 
 from fmnist.cnn_training import train_cnn
 from fmnist.inference import cpu_runs_bf16_natively, resolve_precision
-from fmnist.machine import caption, cpuinfo, describe
+from fmnist.machine import caption, cpuinfo, describe, family
 from fmnist.prepared import Split
 
 from conftest import small_params
@@ -16,9 +16,14 @@ from conftest import small_params
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 ZEN4 = """processor	: 0
+vendor_id	: AuthenticAMD
+cpu family	: 25
 model name	: AMD EPYC 9R14
 flags		: fpu sse2 avx2 avx512f avx512_bf16 avx512vl
+
 processor	: 1
+vendor_id	: AuthenticAMD
+cpu family	: 25
 model name	: AMD EPYC 9R14
 flags		: fpu sse2 avx2 avx512f avx512_bf16 avx512vl
 """
@@ -26,8 +31,10 @@ flags		: fpu sse2 avx2 avx512f avx512_bf16 avx512vl
 
 def test_the_cpu_and_its_flags_come_from_cpuinfo(tmp_path):
     (tmp_path / "cpuinfo").write_text(ZEN4)
-    model, flags = cpuinfo(tmp_path / "cpuinfo")
-    assert model == "AMD EPYC 9R14" and {"avx2", "avx512_bf16"} <= flags and "amx_tile" not in flags
+    info = cpuinfo(tmp_path / "cpuinfo")
+    flags = set(info["flags"].split())
+    assert info["model name"] == "AMD EPYC 9R14" and {"avx2", "avx512_bf16"} <= flags and "amx_tile" not in flags
+    assert (info["vendor_id"], info["cpu family"]) == ("AuthenticAMD", "25")
 
 
 def test_the_caption_names_the_isa_that_matters_for_bfloat16(tmp_path):
@@ -38,11 +45,12 @@ def test_the_caption_names_the_isa_that_matters_for_bfloat16(tmp_path):
     zen3 = d | {"avx512_bf16": False, "avx512": False}
     assert caption(zen3).startswith("AMD EPYC 9R14 (AVX2; no AVX-512, AVX-512 BF16, AMX), ")
     assert f"torch {d['torch']}" in caption(d)
+    assert family(d) == "EPYC Zen 4" and family(zen3) == "EPYC Zen 3"
 
 
 def test_a_machine_without_cpuinfo_is_still_named(tmp_path):
-    model, flags = cpuinfo(tmp_path / "absent")
-    assert model and flags == set()
+    info = cpuinfo(tmp_path / "absent")
+    assert info["model name"] and info["flags"] == ""
 
 
 @pytest.mark.parametrize(("amx", "avx512_bf16", "chosen"),

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from dvcrepo import STAGES, copy_repo, kill_when, make_repo, run, stages_run
+from pages import commands
 
 from conftest import REPO
 
@@ -54,7 +55,8 @@ def test_dvc_metrics_show_lists_the_headline_only(reproduced):
     assert set(shown) == {"metrics/metrics.json", "metrics/robustness.json", "dvclive/train_mlp/metrics.json",
                           "dvclive/train_cnn/metrics.json"}  # fmt: skip
     values = [v for file in shown.values() for v in flat_values(file["data"])]
-    assert len(values) <= 34, values  # with a validation split, the most there are (docs/pipeline.md)
+    assert len(values) <= 26, values  # with a validation split, the most there are (docs/pipeline.md)
+    assert all(isinstance(v, int | float) for v in values), values  # numbers only: the machine is beside them
     for model in ("mlp", "cnn"):
         assert 0.3 < shown["metrics/metrics.json"]["data"][model]["accuracy"] <= 1.0
 
@@ -79,8 +81,8 @@ def test_plots_show_renders_every_declared_plot(reproduced):
 @pytest.mark.parametrize(
     "change, expected",
     [
-        ("cnn.epochs=2", {"train_cnn", "evaluate", "robustness", "export"}),
-        ("mlp.alpha=0.001", {"train_mlp", "evaluate", "robustness", "export"}),
+        ("cnn.epochs=2", {"check", "train_cnn", "evaluate", "robustness", "export"}),
+        ("mlp.alpha=0.001", {"check", "train_mlp", "evaluate", "robustness", "export"}),
     ],
 )
 def test_an_experiment_reruns_only_the_stages_that_read_the_param(reproduced, change, expected):
@@ -95,6 +97,36 @@ def test_exp_show_lists_both_accuracies_and_the_params(reproduced):
     header = rows[0].split(",")
     for column in ("mlp.accuracy", "cnn.accuracy", "cnn.epochs", "mlp.alpha"):
         assert any(c.endswith(column) for c in header), (column, header)
+
+
+@pytest.mark.parametrize("change", ["cnn.epochs=0", "cnn.arch=vgq"])
+def test_a_wrong_value_stops_at_check_with_every_output_in_place_and_one_command_puts_params_back(reproduced, change):
+    repo, _ = reproduced
+    run(repo, "git", "reset", "-q", "--hard")
+    run(repo, "dvc", "checkout", "-q", "--force")
+    before = {p: (repo / p).read_bytes() for p in ("models/cnn.safetensors", "dvclive/train_cnn/metrics.json")}
+    result = run(repo, "dvc", "exp", "run", "-S", change, check=False)
+    assert result.returncode != 0 and stages_run(result.stdout) == {"check"}
+    said = (result.stdout + result.stderr).splitlines()
+    assert any(change.split("=")[0] in line for line in said), said
+    assert "`fmnist restore`" in [line for line in said if line.strip()][-2]  # just above DVC's own last line
+    assert {p: (repo / p).read_bytes() for p in before} == before  # nothing was deleted
+    assert change.replace("=", ": ").split(".")[1] in (repo / "params.yaml").read_text()  # -S wrote it there
+    run(repo, sys.executable, "-m", "fmnist.tools.cli", "restore")
+    assert run(repo, "git", "status", "--porcelain").stdout == ""
+    assert run(repo, "git", "diff", "--stat", "HEAD").stdout == "" and (repo / "params.yaml").read_bytes() == run(
+        repo, "git", "show", "HEAD:params.yaml").stdout.encode()  # fmt: skip
+
+
+def test_a_failed_stage_after_check_is_restored_with_the_outputs_dvc_deleted(reproduced):
+    repo, _ = reproduced
+    run(repo, "git", "reset", "-q", "--hard")
+    run(repo, "dvc", "checkout", "-q", "--force")
+    result = run(repo, "dvc", "exp", "run", "-S", "evaluate.split=val", "-S", "prepare.val_fraction=0", check=False)
+    assert result.returncode != 0 and "DVC removed evaluate's outputs" in result.stderr + result.stdout
+    run(repo, sys.executable, "-m", "fmnist.tools.cli", "restore")
+    assert run(repo, "git", "status", "--porcelain").stdout == "" and (repo / "metrics" / "metrics.json").is_file()
+    assert run(repo, "dvc", "status").stdout.strip().endswith("up to date.")
 
 
 def test_setting_a_param_that_does_not_exist_is_refused(reproduced):
@@ -224,6 +256,41 @@ def test_exp_show_has_both_accuracies_and_the_changed_param(clone_with_an_experi
     for column in ("mlp.accuracy", "cnn.accuracy", "cnn.epochs"):
         assert any(c.endswith(column) for c in header), (column, header)
     assert any(line.startswith("shorter,") for line in rows)
+
+
+def test_dvc_metrics_diff_reads_at_120_columns_with_numbers_only(clone_with_an_experiment):
+    lines = run(clone_with_an_experiment, "dvc", "metrics", "diff", "HEAD", COLUMNS="120").stdout.splitlines()
+    assert 1 < len(lines) <= 26 and max(map(len, lines)) <= 120, "\n".join(lines)
+
+
+def test_the_readmes_exp_show_line_reads_at_120_columns(clone_with_an_experiment):
+    [line] = [c for c in commands(REPO / "README.md", "## Compare runs") if c.startswith("dvc exp show")]
+    shown = run(clone_with_an_experiment, "bash", "-c", line, COLUMNS="120").stdout
+    lines = [line for line in shown.splitlines() if line.strip()]
+    assert max(map(len, lines)) <= 120 and "…" not in shown, shown
+    header = lines[1]
+    for column in ("Experiment", "mlp.accuracy", "cnn.accuracy", "cnn.epochs", "train_seconds"):
+        assert column in header, (column, shown)
+    assert any("shorter" in line for line in lines)
+
+
+def test_a_recipe_run_leaves_the_workspace_as_it_was_and_the_next_experiment_is_the_committed_lenet(reproduced):
+    repo, _ = reproduced
+    run(repo, "git", "reset", "-q", "--hard")
+    run(repo, "dvc", "checkout", "-q", "--force")
+    before = run(repo, "git", "status", "--porcelain").stdout
+    params = (repo / "params.yaml").read_text()
+    run(repo, sys.executable, "-m", "fmnist.tools.cli", "recipe", "run", "lenet-fast", "--seeds", "1",
+        "-S", "cnn.epochs=1")  # fmt: skip
+    assert (repo / "params.yaml").read_text() == params
+    assert run(repo, "git", "status", "--porcelain").stdout.replace(" M reports/runs.jsonl\n", "") == before
+    entry = json.loads((repo / "reports" / "runs.jsonl").read_text().splitlines()[-1])
+    assert (entry["recipe"], entry["seed"], entry["overrides"], entry["source"]) == (
+        "lenet-fast", 1, {"cnn.epochs": 1}, "fmnist recipe run")  # fmt: skip
+    assert entry["wall_seconds"] >= entry["cnn"]["seconds"] > 0 and entry["family"] and entry["commit"]
+    run(repo, "dvc", "exp", "run", "-n", "after", "-S", "cnn.epochs=2")
+    ran = yaml.safe_load((repo / "params.yaml").read_text())  # a plain `dvc exp run` applies its result
+    assert (ran["cnn"]["arch"], ran["cnn"]["epochs"], ran["seed"]) == ("lenet", 2, 0)
 
 
 def test_fmnist_exps_shows_the_experiment_both_models_and_the_change_in_80_columns(clone_with_an_experiment):

@@ -9,9 +9,10 @@ import torch
 from fmnist.cnn_training import train_cnn
 from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
+from fmnist.params import drifted
 from fmnist.prepared import Split
-from fmnist.tools.recipebook import Recipe, all_recipes, drifted, load_recipe, parse_sets, recipe_of, resolve
-from fmnist.tools.recipes import run_command
+from fmnist.recipes import Recipe, all_recipes, load_recipe, parse_sets, recipe_named, resolve
+from fmnist.tools.recipe import run_command
 
 from conftest import REPO, small_params_dict
 
@@ -19,7 +20,7 @@ RECIPES = REPO / "recipes"
 EMPTY = Split(np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64))
 
 
-@pytest.mark.parametrize("name", [r.name for r in all_recipes(RECIPES)])
+@pytest.mark.parametrize("name", list(all_recipes(RECIPES)))
 def test_each_recipe_trains_one_epoch_on_a_small_slice(name):
     params = resolve(load_recipe(name, RECIPES), small_params_dict(), {"cnn.epochs": 1, "cnn.device": "cpu"})
     rng = np.random.default_rng(0)
@@ -33,7 +34,7 @@ def test_each_recipe_trains_one_epoch_on_a_small_slice(name):
 
 
 def test_every_recipe_says_what_it_is_for():
-    assert all(r.description for r in all_recipes(RECIPES))
+    assert all(r.description for r in all_recipes(RECIPES).values())
 
 
 def test_a_recipe_with_a_wrong_key_or_value_names_the_file_and_the_key():
@@ -42,6 +43,8 @@ def test_a_recipe_with_a_wrong_key_or_value_names_the_file_and_the_key():
         resolve(bad, small_params_dict())
     with pytest.raises(ParamsError, match=r"recipes/typo.yaml: .*cnn.lr: expected a finite number > 0.0, got nan"):
         resolve(Recipe("typo", "", {"cnn.lr": float("nan")}), small_params_dict())
+    with pytest.raises(ParamsError, match=r"-S cnn.arch=vgq on recipes/speed92.yaml: cnn.arch: expected one of"):
+        resolve(load_recipe("speed92", RECIPES), small_params_dict(), {"cnn.arch": "vgq"})
 
 
 def test_an_unknown_recipe_lists_the_known_ones(tmp_path):
@@ -52,12 +55,12 @@ def test_an_unknown_recipe_lists_the_known_ones(tmp_path):
 
 def test_experiment_names_are_the_recipe_and_the_seed_so_reruns_find_them():
     recipe = Recipe("speedy", "", {"cnn.epochs": 4, "cnn.hflip": True, "cnn.lr": 0.005})
-    assert run_command(recipe, 3, val=False, queue=False) == [
-        "dvc", "exp", "run", "-n", "speedy-seed3",
-        "-S", "cnn.epochs=4", "-S", "cnn.hflip=true", "-S", "cnn.lr=0.005", "-S", "seed=3"]  # fmt: skip
+    assert run_command(recipe, 3, val=False, queue=False)[1:] == [
+        "exp", "run", "-n", "speedy-seed3",
+        "-S", "cnn.epochs=4", "-S", "cnn.hflip=true", "-S", "cnn.lr=0.005", "-S", "seed=3", "--temp"]  # fmt: skip
     val = run_command(recipe, 0, val=True, queue=True, pull=True)
     assert val[4] == "speedy-val-seed0" and "prepare.val_fraction=0.1" in val and "evaluate.split=val" in val
-    assert val[-4:] == ["--temp", "--pull", "--allow-missing", "--queue"]
+    assert val[-3:] == ["--pull", "--allow-missing", "--queue"]  # a queued run is a temporary one already
 
 
 def test_a_recipe_sets_back_the_params_an_applied_experiment_left_in_the_workspace():
@@ -66,7 +69,7 @@ def test_a_recipe_sets_back_the_params_an_applied_experiment_left_in_the_workspa
     reset = drifted(workspace, committed)
     assert reset == {"seed": 0, "cnn.epochs": 15, "cnn.hflip": False}
     command = run_command(Recipe("speedy", "", {"cnn.epochs": 4}), 1, val=False, queue=False, reset=reset)
-    assert command[5:] == ["-S", "cnn.epochs=4", "-S", "seed=1", "-S", "cnn.hflip=false"]
+    assert command[5:] == ["-S", "cnn.epochs=4", "-S", "seed=1", "-S", "cnn.hflip=false", "--temp"]
 
 
 def test_a_grid_of_overrides_on_top_of_a_recipe_names_each_point():
@@ -74,9 +77,11 @@ def test_a_grid_of_overrides_on_top_of_a_recipe_names_each_point():
     assert grid == [{"prepare.train_size": 1000, "mlp.hidden_layer_sizes": [64, 32]},
                     {"prepare.train_size": 3000, "mlp.hidden_layer_sizes": [64, 32]}]  # fmt: skip
     command = run_command(Recipe("study", "", {}), 2, val=False, queue=True, sets=grid[1], force=True)
-    assert command[:5] == ["dvc", "exp", "run", "-n", "study-train_size3000-hidden_layer_sizes64_32-seed2"]
+    assert command[1:5] == ["exp", "run", "-n", "study-train_size3000-hidden_layer_sizes64_32-seed2"]
     assert "prepare.train_size=3000" in command and command[-2:] == ["--force", "--queue"]
-    assert recipe_of({"Experiment": "study-train_size3000-seed2"}, REPO / "recipes") == "study"
+    assert recipe_named("study-train_size3000-seed2", all_recipes(RECIPES)).name == "study"
+    assert recipe_named("lenet-fast-seed0", all_recipes(RECIPES)).name == "lenet-fast"
+    assert recipe_named("nothing-seed0", all_recipes(RECIPES)) is None
     with pytest.raises(ParamsError, match=r"-S 'cnn.epochs': expected key=value"):
         parse_sets(["cnn.epochs"])
 

@@ -253,7 +253,7 @@ def test_a_whitened_stem_is_computed_once_and_trains_as_the_images_would():
     assert pooled.shape == (64, 8, 14, 14) and forward == runs[1].model.from_pooled_stem
     cnn_training.train_epoch(runs[0], p, x, y, torch.arange(64))
     cnn_training.train_epoch(runs[1], p, pooled, y, torch.arange(64), forward=forward)
-    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values()):
+    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b)
 
 

@@ -8,12 +8,17 @@ import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
+from fmnist import params
+from fmnist import runs as runs_module
+from fmnist import structure_study as study
+from fmnist.classes import CLASS_NAMES
 from fmnist.corruptions import SEVERITIES, TRANSFORMS, corrupt
 from fmnist.errors import ParamsError
 from fmnist.idx import load_raw
 from fmnist.params import parse_params
 from fmnist.paths import PLOTS_DIR, PREPARED_DIR, ROBUSTNESS
 from fmnist.prepared import load_prepared, permute_pixels, pixel_permutation
+from fmnist.runs import Comparison, Gap, Model, Run
 from fmnist.sklearn_mlp import ReportingMLPClassifier, fit_mlp, flatten
 from fmnist.stages import prepare, robustness, train_cnn, train_mlp
 from fmnist.tools import structure
@@ -149,70 +154,58 @@ def test_robustness_scores_both_models_per_transformation_and_severity(workdir):
 # ----------------------------------------------------------------------------- the page
 
 
-def exp_row(name: str, mlp: float, cnn: float, epochs: int = 15) -> dict:
-    """An exp_show row as DVC names its columns."""
-    return {"Experiment": name, "rev": name, "State": "Success", "metrics/metrics.json:mlp.accuracy": mlp,
-            "metrics/metrics.json:cnn.accuracy": cnn, "metrics/metrics.json:cnn_minus_mlp.accuracy": cnn - mlp,
-            "metrics/metrics.json:cnn_minus_mlp.mcnemar_p": 1e-9, "dvclive/train_cnn/metrics.json:machine": "a CPU",
-            "dvclive/train_mlp/metrics.json:step": 99, "params.yaml:cnn.epochs": epochs, "params.yaml:cnn.batch_size": 64}  # fmt: skip
+def sweep(permuted_cnn: float) -> list[Run]:
+    """The structure experiments as the record holds them, made up."""
+
+    def run(name: str, mlp: float, cnn: float, rev: str) -> Run:
+        seed = int(name.rsplit("seed", 1)[1])
+        return Run(name, seed, "test", Model(mlp, epochs=120), Model(cnn, epochs=15), Gap(cnn - mlp, p=0.01),
+                   family="EPYC Zen 4", rev=rev)  # fmt: skip
+
+    runs = [run(study.original(n, s), 0.80 + 0.01 * i, 0.81 + 0.02 * i + 0.001 * s, f"o{i}{s}")
+            for i, n in enumerate(study.SIZES) for s in study.SEEDS]  # fmt: skip
+    runs += [run(study.permuted(s), 0.84, permuted_cnn, f"p{s}") for s in study.SEEDS]
+    return runs + [run(study.equal_steps(s), 0.80, 0.83, f"e{s}") for s in study.SEEDS]
 
 
-def sweep_rows(permuted_cnn: float) -> list[dict]:
-    rows = [exp_row(structure.original(n, s), 0.80 + 0.01 * i, 0.81 + 0.02 * i + 0.001 * s)
-            for i, n in enumerate(structure.SIZES) for s in structure.SEEDS]  # fmt: skip
-    return rows + [exp_row(structure.permuted(s), 0.84, permuted_cnn) for s in structure.SEEDS]
+def test_each_permuted_run_is_paired_image_by_image_with_its_seed_on_the_original_pixels(monkeypatch):
+    runs = {r.name: r for r in sweep(0.0)}
+    by_rev = {r.rev: r for r in runs.values()}
+    y = [CLASS_NAMES[i % 10] for i in range(1000)]
+
+    def predictions(rev):  # right on the first round(accuracy * 1000) of 1,000 images
+        right = lambda m: round(1000 * getattr(by_rev[rev], m).accuracy)  # noqa: E731
+        return y, {
+            m: [c if i < right(m) else "Bag" if c != "Bag" else "Coat" for i, c in enumerate(y)] for m in study.MODELS
+        }
+
+    monkeypatch.setattr(runs_module, "predictions", predictions)
+    monkeypatch.setattr(runs_module, "git", lambda *args: "2026-12-06T00:00:00+00:00")
+    pair = runs_module.paired(runs[study.original(60000, 0)], runs[study.permuted(0)], bootstrap=200)
+    assert (pair.a, pair.b, pair.seed) == ("study-train_size60000-seed0", "permuted-seed0", 0)
+    assert pair.mlp.accuracy == pytest.approx(0.0) and pair.mlp.p == 1.0
+    assert pair.cnn.accuracy == pytest.approx(-0.89) and pair.cnn.p < 1e-100  # permuted: 0 %, original: 89 %
 
 
-def fake_predictions(monkeypatch):
-    """Each run's predictions: right on the first round(accuracy * 1000) of 1,000 images."""
-    y = np.arange(1000) % 10
-
-    def predictions(rev):
-        row = next(r for r in sweep_rows(0.0) if r["rev"] == rev)
-        return y, {m: np.where(np.arange(1000) < round(1000 * row[f"metrics/metrics.json:{m}.accuracy"]), y, (y + 1) % 10)
-                   for m in ("mlp", "cnn")}  # fmt: skip
-
-    monkeypatch.setattr(structure, "predictions", predictions)
-
-
-def test_collect_pairs_each_permuted_run_with_its_seed_on_the_original_pixels(monkeypatch):
-    fake_predictions(monkeypatch)
-    data = structure.collect(sweep_rows(0.0))
-    first = data["permuted"][0]
-    assert first["original"]["experiment"] == "study-train_size60000-seed0"
-    assert first["change"]["mlp"]["accuracy"] == 0.0 and first["change"]["mlp"]["mcnemar_p"] == 1.0
-    assert first["change"]["cnn"]["accuracy"] == pytest.approx(0.0 - 0.89)  # permuted: 0 %, original: 89 %
-    assert len(data["sizes"]) == len(structure.SIZES) * len(structure.SEEDS)
-    with pytest.raises(SystemExit, match="not finished here: permuted-seed2"):
-        structure.collect(sweep_rows(0.0)[:-1])
-    assert data["equal_steps"] == []  # optional: the page says how many seeds it has
-    more = structure.collect(sweep_rows(0.0) + [exp_row(structure.equal_steps(1), 0.80, 0.83, epochs=900)])
-    assert [(r["seed"], r["cnn"]["epochs"], r["train_images"]) for r in more["equal_steps"]] == [(1, 900, 1000)]
-
-
-def robustness_rows() -> list[dict]:
-    return [{"transform": t, "severity": s, "amount": s, "unit": "pixels", "model": m, "accuracy": acc - 5 * s}
+def robustness_csv(folder) -> None:
+    rows = [{"transform": t, "severity": s, "amount": s, "unit": "pixels", "model": m, "accuracy": acc - 5 * s}
             for t in ("translate", "contrast") for s in range(3) for m, acc in (("mlp", 88.0), ("cnn", 91.0))]  # fmt: skip
+    (folder / "plots").mkdir()
+    with open(folder / "plots" / "robustness.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
-def test_the_page_reads_its_verdicts_from_the_numbers(monkeypatch):
-    monkeypatch.setattr(structure, "predictions", lambda rev: (np.zeros(1), {}))
+def test_the_page_reads_its_verdicts_from_the_numbers(tmp_path):
+    robustness_csv(tmp_path)
     summary = {m: {"corrupted_accuracy": 0.8, "translated_accuracy": 0.8} for m in ("mlp", "cnn")}
-    for permuted_cnn, verdict in ((0.81, "to -3.00 on permuted ones: without the layout the CNN's lead is gone, and the MLP is ahead"),
-                                  (0.86, "takes away 33% of the CNN's lead")):  # fmt: skip
-        data = {"sizes": [structure.run_record(r) | {"train_images": int(r["Experiment"].split("size")[1].split("-")[0]), "seed": 0}
-                                              for r in sweep_rows(0)[:15]],  # fmt: skip
-                "permuted": [{"seed": s, "original": structure.run_record(exp_row("o", 0.84, 0.87)),
-                              "permuted": structure.run_record(exp_row("p", 0.84, permuted_cnn)),
-                              "change": {"mlp": {"accuracy": 0.0, "accuracy_low": -0.001, "accuracy_high": 0.001, "mcnemar_p": 0.9},
-                                         "cnn": {"accuracy": permuted_cnn - 0.87, "accuracy_low": -0.1, "accuracy_high": 0.0, "mcnemar_p": 1e-5}}}
-                             for s in structure.SEEDS]}  # fmt: skip
-        data["equal_steps"] = [structure.run_record(exp_row(structure.equal_steps(1), 0.80, 0.83, epochs=900))
-                               | {"train_images": 1000, "seed": 1}]  # fmt: skip
-        text = structure.page(data, summary, robustness_rows(), 5000)
-        assert verdict in text and "no seed's change is significant at 5 %" in text
-        assert "Trained on: a CPU (as each run recorded it)." in text  # the runs' machine, not the reader's
-        assert "the lead does not grow as data shrinks" in text  # the fake lead grows with data
-        assert "1,000 images give it 240 steps against 14,070 on all 60,000" in text
-        assert "(100-100 epochs at 1,000 images)" in text
-        assert "(`-S cnn.epochs=900`: 14,400; 1 seed), the CNN reaches" in text and "CNN − MLP +3.00 points" in text
+    for permuted_cnn, verdict in ((0.81, "the CNN's lead is gone, and the MLP is ahead"), (0.86, "takes away 12% of")):
+        runs = sweep(permuted_cnn)
+        pairs = [Comparison(study.original(60000, s), study.permuted(s), s, Gap(0.0, -0.001, 0.001, 0.9),
+                            Gap(permuted_cnn - 0.89, -0.1, 0.0, 1e-5)) for s in study.SEEDS]  # fmt: skip
+        page = structure.body(runs, pairs, tmp_path, summary, 5000)
+        assert verdict in page and "no seed's change is significant at 5 %" in page
+        assert "| 1,000 | 80.00 ± 0.00 | 81.10 ± 0.10 |" in page and "Trained on: EPYC Zen 4" in page
+    with pytest.raises(StopIteration):
+        structure.body(runs, pairs[:2], tmp_path, summary, 5000)  # a seed without its paired test

@@ -7,11 +7,12 @@ on one filesystem), so a killed stage cannot leave a half-written artefact for D
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _UMASK = os.umask(0o022)
@@ -58,3 +59,9 @@ def write_json(path: Path | str, data) -> None:
 def write_text(path: Path | str, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def write_csv(path: Path | str, rows: Iterable[Iterable]) -> None:
+    """Rows of cells as CSV, header first, one ``\\n`` per line whatever the platform."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)

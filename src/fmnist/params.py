@@ -288,6 +288,13 @@ def shown(value) -> str:
     return str(value)
 
 
+def drifted(workspace: dict, base: dict) -> dict:
+    """The ``base`` value of every param the workspace changed (an applied experiment, an edit):
+    what a recipe sets back, so that it runs on the committed params plus its own."""
+    before = flatten(base)
+    return {k: before[k] for k, v in flatten(workspace).items() if k in before and not same_value(v, before[k])}
+
+
 def changes(params: dict, base: dict) -> dict:
     """Dotted key -> value of every leaf of ``params`` that differs from ``base``, the seed aside."""
     flat, before = flatten(params), flatten(base)

@@ -16,7 +16,10 @@ CNN_ONNX = Path("models/cnn.onnx")
 
 MLP_LIVE = Path("dvclive/train_mlp")  # DVCLive: metrics.json (last step) and plots/metrics/*.tsv
 CNN_LIVE = Path("dvclive/train_cnn")
-MACHINE_FILE = "machine.json"  # beside DVCLive's summary, undeclared: where and how a model trained, in words
+# Where and how each model trained, in words (family, CPU, device, precision): beside the
+# declared summary, not in it; in the DVC cache, so the training stages keep their run cache.
+MLP_MACHINE = MLP_LIVE / "machine.json"
+CNN_MACHINE = CNN_LIVE / "machine.json"
 
 METRICS = Path("metrics/metrics.json")  # the declared headline
 DETAILS = Path("metrics/details.json")  # per-class scores, counts, sizes, inference speed

@@ -15,20 +15,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from fmnist.params import changes, same_value, shown
-from fmnist.recipes import Recipe, recipe_named
+from fmnist.params import Params, changes, parse_params, same_value, shown
+from fmnist.recipes import RECIPES_DIR, Recipe, all_recipes, recipe_named
+from fmnist.repo import Reader, experiments, git, reader
 
 RECORD = Path("reports/runs.jsonl")
 
 RECORDED = ("accuracy", "seconds", "epochs")  # of each model, in the record; the rest is in its files
-Reader = Callable[[str], str | None]  # a repository path -> its text at some revision, None if absent
+FULL_TRAIN = 60_000
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def read_run(read: Reader, name: str, base: dict, recipes: dict[str, Recipe] | N
     params = yaml.safe_load(read("params.yaml") or "{}")
     details = _json(read, "metrics/details.json")
     live = {m: _json(read, f"dvclive/train_{m}/metrics.json") for m in ("mlp", "cnn")}
-    where = _json(read, "dvclive/train_cnn/machine.json") or live["cnn"]  # older runs kept it in the summary
+    where = details.get("trained_on", {}).get("cnn") or live["cnn"]  # older runs kept it in the summary
 
     def model(m: str, epochs: int | None) -> Model:
         h, d = headline.get(m, {}), details.get(m, {})
@@ -223,3 +224,78 @@ def family_of_caption(caption: str | None) -> str | None:
     if caption.startswith("AMD"):
         return "EPYC Zen 4" if "AVX-512 BF16" in has else "EPYC Zen 3"
     return None
+
+
+def experiment_runs(revs: list[str] | None, root: Path = Path(".")) -> list[Run]:
+    """The baseline commits' own runs (default: HEAD's, and the workspace against it), then
+    their finished experiments, newest first; a revision without metrics is left out."""
+    recipes = all_recipes(root / RECIPES_DIR)
+    params_at = lambda rev: yaml.safe_load(reader(rev, root)("params.yaml") or "{}")  # noqa: E731
+    head = git("rev-parse", "HEAD", cwd=root) or "HEAD"
+    runs = [] if revs else [read_run(reader(None, root), "workspace", params_at(head), recipes)]
+    for rev in revs or [head]:
+        runs.append(read_run(reader(rev, root), rev if revs else "HEAD", params_at(rev), recipes, commit=rev))
+    for exp in experiments(revs or [head], root):
+        runs.append(read_run(reader(exp.rev, root), exp.name, params_at(exp.baseline), recipes, rev=exp.rev))
+    return [r for r in runs if r is not None]
+
+
+# ----------------------------------------------------------------------------- recording
+
+
+def train_flops(p: Params) -> float:
+    """The CNN's training FLOPs: per image (forward and backward) times images times epochs."""
+    import math
+
+    from fmnist.cnn_training import spec_of
+    from fmnist.networks import build_cnn, training_flops
+
+    images = p.prepare.train_size or FULL_TRAIN
+    images -= math.ceil(p.prepare.val_fraction * images)  # what the stratified hold-out leaves
+    return training_flops(build_cnn(spec_of(p.cnn), p.cnn.dropout)) * images * p.cnn.epochs
+
+
+def record_experiments(names: list[str], source: str, wall: dict[str, float] | None = None) -> list[Run]:
+    """The finished experiments of these names (HEAD's), as record entries: what they ran,
+    against HEAD's params, when, and their training FLOPs."""
+    head = git("rev-parse", "HEAD") or "HEAD"
+    base = yaml.safe_load(reader(head)("params.yaml") or "{}")
+    recipes, found = all_recipes(), {e.name: e for e in experiments([head]) if e.name in names}
+    runs = []
+    for name in names:
+        if (exp := found.get(name)) is None:
+            continue
+        read, date = reader(exp.rev), git("log", "-1", "--format=%cI", exp.rev)
+        run = read_run(read, name, base, recipes, commit=head, rev=exp.rev, date=date, source=source,
+                       wall_seconds=(wall or {}).get(name))  # fmt: skip
+        if run is not None:
+            flops = train_flops(parse_params(yaml.safe_load(read("params.yaml") or "{}")))
+            runs.append(dataclasses.replace(run, train_flops=round(flops)))
+    return runs
+
+
+def predictions(rev: str) -> tuple[list[str], dict[str, list[str]]]:
+    """(true classes, model -> predicted classes) from an experiment's plots/predictions.csv."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(git("show", f"{rev}:plots/predictions.csv") or "")))
+    return [r["actual"] for r in rows], {m: [r[m] for r in rows] for m in ("mlp", "cnn")}
+
+
+def paired(before: Run, after: Run, bootstrap: int = 2000) -> Comparison:
+    """Per model, ``after`` minus ``before`` image by image on the same test images: the change,
+    its paired bootstrap interval and McNemar's p (from both runs' predictions)."""
+    import numpy as np
+
+    from fmnist.metrics import pair_headline
+
+    y, was = predictions(before.rev or "")
+    y_after, now = predictions(after.rev or "")
+    if y != y_after:
+        raise ValueError(f"{before.name} and {after.name} scored different images")
+    change = {m: pair_headline(np.array(y), np.array(was[m]), np.array(now[m]), bootstrap_samples=bootstrap,
+                               seed=after.seed) for m in ("mlp", "cnn")}  # fmt: skip
+    gap = {m: Gap(c["accuracy"], c["accuracy_low"], c["accuracy_high"], c["mcnemar_p"]) for m, c in change.items()}
+    date = git("log", "-1", "--format=%cI", after.rev or "")
+    return Comparison(before.name, after.name, after.seed, gap["mlp"], gap["cnn"], date, "fmnist structure collect")

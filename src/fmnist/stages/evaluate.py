@@ -11,6 +11,7 @@ The split is the test set, or the validation split while a recipe is being chose
 from __future__ import annotations
 
 import csv
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,17 @@ from fmnist.metrics import (
 from fmnist.mlp import load_mlp, mlp_predict_proba, softmax
 from fmnist.networks import load_cnn
 from fmnist.params import EvaluateParams, Params
-from fmnist.paths import CNN_MODEL, DETAILS, METRICS, MLP_MODEL, PLOTS_DIR, PREPARED_DIR, REPORT
+from fmnist.paths import (
+    CNN_MACHINE,
+    CNN_MODEL,
+    DETAILS,
+    METRICS,
+    MLP_MACHINE,
+    MLP_MODEL,
+    PLOTS_DIR,
+    PREPARED_DIR,
+    REPORT,
+)
 from fmnist.plots import (
     accuracy_bars,
     difference_heatmap,
@@ -131,6 +142,14 @@ def write_plots(split: Split, preds: Predictions, headline: dict, details: dict)
     disagreement_gallery(np.asarray(split.x), y, labels, PLOTS_DIR / "disagreements.png")
 
 
+def trained_on() -> dict:
+    """Where each model trained, from the training stages' machine files: in git with the
+    metrics, so any clone (and any experiment's commit) can say which machine made a run."""
+    keep = ("family", "caption", "device", "precision")
+    return {m: {k: v for k, v in json.loads(path.read_text()).items() if k in keep} if path.is_file() else {}
+            for m, path in (("mlp", MLP_MACHINE), ("cnn", CNN_MACHINE))}  # fmt: skip
+
+
 def stage(params: Params) -> None:
     p = params.evaluate
     split = load_prepared(PREPARED_DIR, p.split)
@@ -140,7 +159,7 @@ def stage(params: Params) -> None:
     preds = predict(split, p, params.cnn.device, params.cnn.precision)
     headline, details = score(split.y, preds, p.split, p.bootstrap_samples, params.seed)
     write_json(METRICS, headline)
-    write_json(DETAILS, details)
+    write_json(DETAILS, details | {"trained_on": trained_on()})
     write_text(REPORT, render_report(headline, details, p.bootstrap_samples))
     write_plots(split, preds, headline, details)
     rate = {m: len(split.y) / s for m, s in preds.seconds.items()}

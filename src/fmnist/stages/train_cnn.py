@@ -14,7 +14,7 @@ from fmnist.io import write_json
 from fmnist.machine import record
 from fmnist.networks import save_cnn
 from fmnist.params import Params
-from fmnist.paths import CNN_LIVE, CNN_MODEL, MACHINE_FILE, PREPARED_DIR
+from fmnist.paths import CNN_LIVE, CNN_MACHINE, CNN_MODEL, PREPARED_DIR
 from fmnist.prepared import load_prepared
 from fmnist.runner import run_stage
 from fmnist.tracking import live_logger
@@ -45,7 +45,7 @@ def stage(params: Params) -> None:
     # Words, not numbers: kept out of the declared summary so `dvc exp show` and `dvc metrics
     # diff` compare numbers. Weights and seconds follow the CPU family; CUDA's bytes may differ.
     precision = resolve_precision(device, p.precision)
-    write_json(CNN_LIVE / MACHINE_FILE, {"device": str(device), "precision": precision, **record(str(device))})
+    write_json(CNN_MACHINE, {"device": str(device), "precision": precision, **record(str(device))})
     checkpoint.unlink(missing_ok=True)
     print(f"train_cnn: {p.arch}, {p.epochs} epochs on {device} ({precision}) in {seconds:.1f} s")
 

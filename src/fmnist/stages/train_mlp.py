@@ -18,7 +18,7 @@ from fmnist.io import write_json
 from fmnist.machine import record
 from fmnist.mlp import save_mlp
 from fmnist.params import Params
-from fmnist.paths import MACHINE_FILE, MLP_LIVE, MLP_MODEL, PREPARED_DIR
+from fmnist.paths import MLP_LIVE, MLP_MACHINE, MLP_MODEL, PREPARED_DIR
 from fmnist.prepared import Split, load_prepared
 from fmnist.runner import run_stage
 from fmnist.sklearn_mlp import fit_mlp, flatten, weights_of
@@ -49,7 +49,7 @@ def stage(params: Params) -> None:
             clf, seconds = fit_mlp(train.x, train.y, params.mlp, params.seed, iteration_logger(live, val))
         save_mlp(MLP_MODEL, weights_of(clf))
         live.summary["train_seconds"] = round(seconds, 3)
-    write_json(MLP_LIVE / MACHINE_FILE, record())  # the BLAS kernels, and so the bytes, follow the CPU
+    write_json(MLP_MACHINE, record())  # the BLAS kernels, and so the bytes, follow the CPU
     converged = clf.n_iter_ < params.mlp.max_iter
     print(f"train_mlp: {clf.n_iter_} iterations in {seconds:.1f} s, final loss "
           f"{clf.loss_curve_[-1]:.4f}{'' if converged else ' (hit max_iter)'}")  # fmt: skip

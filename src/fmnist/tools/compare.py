@@ -19,9 +19,9 @@ from pathlib import Path
 import yaml
 
 from fmnist.io import write_text
+from fmnist.repo import checked, dvc, git, reader
 from fmnist.runs import read_run
 from fmnist.tools import views
-from fmnist.tools.shell import checked, dvc, git, reader
 
 IMAGES = ("plots/accuracy.png", "plots/confusion_difference.png", "plots/top_confusions.png")
 CURVES = ("dvclive/train_cnn/plots/metrics/train/loss.tsv", "dvclive/train_mlp/plots/metrics/train/loss.tsv",

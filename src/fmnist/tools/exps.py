@@ -1,10 +1,7 @@
 """`fmnist exps`: every experiment side by side, both models, at the terminal's width.
 
     fmnist exps                      # HEAD, the workspace, and HEAD's experiments
-    fmnist exps --rev main other     # other baseline commits and their experiments
-    fmnist exps --sort cnn           # best CNN first (also: mlp, diff)
-    fmnist exps --md                 # markdown with every changed param, for a pull request
-    fmnist exps --json               # the same, for machines
+    fmnist exps --sort cnn --md      # best CNN first, as markdown with every changed param
 
 Each row is one run (one seed): what it changed against its baseline commit (a recipe's
 run says its recipe, and what it added to it), both models, the gap and both times, so
@@ -17,31 +14,15 @@ import argparse
 import json
 from pathlib import Path
 
-import yaml
 from rich.console import Console
 
 from fmnist.params import shown
-from fmnist.recipes import RECIPES_DIR, all_recipes
-from fmnist.runs import Run, read_run
+from fmnist.runs import Run, experiment_runs
 from fmnist.tools import views
-from fmnist.tools.shell import experiments, git, reader
 
 SORT_KEYS = {"mlp": lambda r: r.mlp.accuracy, "cnn": lambda r: r.cnn.accuracy,
              "diff": lambda r: r.gap.accuracy if r.gap else None}  # fmt: skip
 TITLE = "MLP vs CNN per experiment, one seed each (test accuracy unless marked val)"
-
-
-def collect(revs: list[str] | None, root: Path = Path(".")) -> list[Run]:
-    """The baseline commits' own runs, the workspace (against HEAD) and their experiments."""
-    recipes = all_recipes(root / RECIPES_DIR)
-    params_at = lambda rev: yaml.safe_load(reader(rev, root)("params.yaml") or "{}")  # noqa: E731
-    head = git("rev-parse", "HEAD", cwd=root) or "HEAD"
-    runs = [] if revs else [read_run(reader(None, root), "workspace", params_at(head), recipes)]
-    for rev in revs or [head]:
-        runs.append(read_run(reader(rev, root), rev if revs else "HEAD", params_at(rev), recipes, commit=rev))
-    for exp in experiments(revs or [head], root):
-        runs.append(read_run(reader(exp.rev, root), exp.name, params_at(exp.baseline), recipes, rev=exp.rev))
-    return [r for r in runs if r is not None]
 
 
 def detail(run: Run) -> str:
@@ -61,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     out.add_argument("--md", action="store_true", help="markdown, with every changed param")
     out.add_argument("--json", action="store_true", help="JSON, with every changed param")
     args = parser.parse_args(argv)
-    runs = collect(args.rev, Path(args.repo))
+    runs = experiment_runs(args.rev, Path(args.repo))
     if args.sort:
         value = SORT_KEYS[args.sort]
         runs.sort(key=lambda r: -v if (v := value(r)) is not None else float("inf"))

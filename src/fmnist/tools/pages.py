@@ -7,7 +7,6 @@ is rewritten here, and a test fails when a page and its sources disagree.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 from collections.abc import Callable
@@ -16,14 +15,14 @@ from pathlib import Path
 
 import yaml
 
-from fmnist import formats
+from fmnist import formats, structure_study, targets
 from fmnist.classes import CLASS_NAMES
-from fmnist.io import write_text
+from fmnist.io import write_csv, write_text
 from fmnist.recipes import RECIPES_DIR, Recipe, all_recipes
 from fmnist.runs import RECORD, Comparison, Run, read_record
 from fmnist.stats import spread
 from fmnist.study import STUDY_ACCURACY, STUDY_GAP
-from fmnist.tools import results, speedrun, structure, views
+from fmnist.tools import results, speedrun, structure, summary, views
 
 BENCH = Path("benchmarks/results")
 
@@ -44,7 +43,7 @@ class Sources:
     @property
     def timed(self) -> list[Recipe]:
         """The time-to-accuracy recipes: those with a target, and the study's for scale."""
-        return [r for r in self.recipes.values() if r.target or r.name == "study"]
+        return targets.timed(self.recipes)
 
 
 def load(root: Path = Path(".")) -> Sources:
@@ -57,18 +56,9 @@ def load(root: Path = Path(".")) -> Sources:
 # ----------------------------------------------------------------------------- blocks
 
 
-def study_seeds(src: Sources) -> list[Run]:
-    """The study's recipe as committed, one run per seed, on the family with the most seeds."""
-    runs = [r for r in src.runs if r.recipe == "study" and r.split == "test" and not r.overrides]
-    by_family: dict[str, dict[int, Run]] = {}
-    for r in runs:
-        by_family.setdefault(r.family or "", {})[r.seed] = r
-    return list(max(by_family.values(), key=len, default={}).values())
-
-
 def findings(src: Sources) -> str:
     """The README's opening: what was found, each line with what it pools."""
-    run, seeds = src.committed, study_seeds(src)
+    run, seeds = src.committed, targets.seeds_of("study", src.runs)
     assert run.gap is not None  # results.load refuses a run without one
     inside = all(m.low is not None and m.high is not None and m.low <= STUDY_ACCURACY[k] / 100 <= m.high
                  for k, m in (("mlp", run.mlp), ("cnn", run.cnn)))  # fmt: skip
@@ -81,15 +71,15 @@ def findings(src: Sources) -> str:
              f"p = {formats.p_value(run.gap.p)}) and smaller than the study's single-run {STUDY_GAP:+.2f} points: "
              + (f"{formats.mean_std(gap, signed=True)} points over {gap.n} seeds ({where})." if gap and gap.n > 1
                 else f"{formats.points(run.gap.accuracy)} points in this run.")]  # fmt: skip
-    chosen = structure.by_name(src.runs)
-    if len(chosen) == len(structure.names()):
-        p = structure.permutation(chosen, src.comparisons)
+    chosen = structure_study.by_name(src.runs)
+    if len(chosen) == len(structure_study.names()):
+        p = structure_study.permutation(chosen, src.comparisons)
         lines.append(f"- **The lead is the image's layout.** With the pixels in one fixed random order the CNN moves "
                      f"{formats.points(p['cnn'])} points and the MLP {formats.points(p['mlp'])} "
-                     f"({len(structure.SEEDS)} seeds, {structure.machines(chosen)}): CNN − MLP goes from "
+                     f"({len(structure_study.SEEDS)} seeds, {structure.machines(chosen)}): CNN − MLP goes from "
                      f"{formats.points(p['gap_before'])} to {formats.points(p['gap_after'])} "
                      "([why structure wins](#why-structure-wins)).")  # fmt: skip
-    table = [row for row in speedrun.rows(src.timed, src.runs) if row.recipe.target]
+    table = [row for row in targets.rows(src.timed, src.runs) if row.recipe.target]
     if table:
         family = max({r.family for r in table}, key=lambda f: sum(r.family == f for r in table))
         here = [r for r in table if r.family == family]
@@ -103,10 +93,10 @@ def findings(src: Sources) -> str:
 
 
 def speedrun_block(src: Sources, full: bool = False) -> str:
-    table = speedrun.rows(src.timed, src.runs)
-    lines = [speedrun.RULE + " Seeds are each row's runs; wall s is what a seed's whole `fmnist recipe run` took; "
+    table = targets.rows(src.timed, src.runs)
+    lines = [targets.RULE + " Seeds are each row's runs; wall s is what a seed's whole `fmnist recipe run` took; "
              "test reads counts the settings of the recipe ever scored on the test set (the record's).", "",
-             speedrun.markdown(table, speedrun.read_peaks(src.root / speedrun.PEAKS))]  # fmt: skip
+             speedrun.markdown(table, targets.read_peaks(src.root / targets.PEAKS))]  # fmt: skip
     if full:
         lines += ["Settings (on top of params.yaml; `fmnist recipe show NAME`):", ""]
         lines += [f"- **{r.name}**: " + (", ".join(f"`{k}={v}`" for k, v in r.params.items()) or "the defaults")
@@ -115,7 +105,7 @@ def speedrun_block(src: Sources, full: bool = False) -> str:
 
 
 def seeds_block(src: Sources) -> str:
-    seeds = study_seeds(src)
+    seeds = targets.seeds_of("study", src.runs)
     if not seeds:
         return "No seeds of the study's recipe in the record yet: `fmnist recipe run study --seeds 0 1 2 3 4`."
     row = views.group_row(seeds, "study", f"seeds {formats.seeds([r.seed for r in seeds])}")
@@ -136,7 +126,7 @@ def trials_block(src: Sources) -> str:
 
 
 def structure_block(src: Sources, page: bool) -> str:
-    chosen = structure.by_name(src.runs)
+    chosen = structure_study.by_name(src.runs)
     if page:
         images = yaml.safe_load((src.root / "params.yaml").read_text())["robustness"]["images"] or 10_000
         return structure.body(src.runs, src.comparisons, src.root, src.robustness, images)
@@ -187,7 +177,7 @@ def export_check(src: Sources) -> str:
 
 def peaks(src: Sources) -> str:
     rows = ["| machine | fp32 GFLOP/s | bf16 GFLOP/s | measured |", "|---|---:|---:|---|"]
-    for machine, p in speedrun.read_peaks(src.root / speedrun.PEAKS).items():
+    for machine, p in targets.read_peaks(src.root / targets.PEAKS).items():
         rows.append(f"| {machine} | {p['fp32']:.0f} | {p['bf16']:.0f} | {p['measured']} |")
     return "\n".join(rows)
 
@@ -246,16 +236,15 @@ def render_page(page: str, text: str, src: Sources) -> str:
 def write_figures(src: Sources) -> None:
     """The pages' figures and the CSVs `dvc plots show` draws them from (dvc.yaml)."""
     reports = src.root / "reports"
-    table = speedrun.rows(src.timed, src.runs)
+    table = targets.rows(src.timed, src.runs)
     speedrun.plot(table, reports / "speedrun.png")
-    with open(reports / "speedrun.csv", "w", newline="") as fh:
-        rows = [[row.recipe.name, row.family, r.seed, r.cnn.seconds, formats.percent(r.cnn.accuracy)]
-                for row in table for r in row.runs]  # fmt: skip
-        csv.writer(fh).writerows([["recipe", "cpu", "seed", "train_seconds", "accuracy"], *rows])
-    if len(structure.by_name(src.runs)) == len(structure.names()):
-        structure.plot_sizes(src.runs, reports / "structure_sizes.png")
-        structure.plot_permuted(src.runs, reports / "structure_permuted.png")
-        structure.write_csvs(src.runs, reports / "structure")
+    write_csv(reports / "speedrun.csv", [["recipe", "cpu", "seed", "train_seconds", "accuracy"],
+                                         *([row.recipe.name, row.family, r.seed, r.cnn.seconds, formats.percent(r.cnn.accuracy)]
+                                           for row in table for r in row.runs)])  # fmt: skip
+    if len(seeds := targets.seeds_of("study", src.runs)) > 1:
+        summary.seed_plot(seeds, reports / "seed_sweep.png")
+    if len(structure_study.by_name(src.runs)) == len(structure_study.names()):
+        structure.figures(src.runs, reports / "structure")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from fmnist.tools.shell import checked, dvc, git
+from fmnist.repo import checked, dvc, git
 
 
 def tracked_outputs(dvc_yaml: Path = Path("dvc.yaml")) -> list[str]:

@@ -16,11 +16,11 @@ from pathlib import Path
 from rich.console import Console
 
 from fmnist import formats
+from fmnist.repo import reader
 from fmnist.report import significance_sentence
 from fmnist.runs import Gap, Run, read_run
 from fmnist.study import STUDY_ACCURACY, STUDY_GAP
 from fmnist.tools import views
-from fmnist.tools.shell import reader
 
 
 def load(root: Path = Path(".")) -> tuple[Run, dict]:

@@ -17,136 +17,47 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from fmnist import formats
-from fmnist.classes import CLASS_NAMES
-from fmnist.runs import Comparison, Gap, Run, append
+from fmnist import structure_study as study
+from fmnist.io import write_csv
+from fmnist.runs import Comparison, Run, append, paired, record_experiments
 from fmnist.stats import spread_of
-
-SEEDS = (0, 1, 2)
-SIZES = (1000, 3000, 10000, 30000, 60000)
-EQUAL_STEPS = (1000, 900)  # training images, CNN epochs: as many steps of 64 as 15 epochs of all 60,000
-MODELS = ("mlp", "cnn")
-
-
-def original(size: int, seed: int) -> str:
-    return f"study-train_size{size}-seed{seed}"
-
-
-def permuted(seed: int) -> str:
-    return f"permuted-seed{seed}"
-
-
-def equal_steps(seed: int) -> str:
-    return f"study-train_size{EQUAL_STEPS[0]}-epochs{EQUAL_STEPS[1]}-seed{seed}"
-
-
-def names() -> list[str]:
-    return (
-        [original(n, s) for n in SIZES for s in SEEDS] + [permuted(s) for s in SEEDS] + [equal_steps(s) for s in SEEDS]
-    )
-
-
-# ----------------------------------------------------------------------------- collect
-
-
-def predictions(rev: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(labels, model -> predicted labels) from an experiment's plots/predictions.csv."""
-    from fmnist.tools.shell import git
-
-    rows = list(csv.DictReader(io.StringIO(git("show", f"{rev}:plots/predictions.csv") or "")))
-    index = {name: i for i, name in enumerate(CLASS_NAMES)}
-    return np.array([index[r["actual"]] for r in rows]), {m: np.array([index[r[m]] for r in rows]) for m in MODELS}
-
-
-def paired(before: Run, after: Run, bootstrap: int = 2000) -> Comparison:
-    """Per model: ``after`` minus ``before`` on the same test images, with its paired bootstrap
-    interval and McNemar's p."""
-    from fmnist.metrics import pair_headline
-
-    y, was = predictions(before.rev or "")
-    y_after, now = predictions(after.rev or "")
-    if not np.array_equal(y, y_after):
-        raise SystemExit(f"fmnist structure: {before.name} and {after.name} scored different images")
-    change = {m: pair_headline(y, was[m], now[m], bootstrap_samples=bootstrap, seed=after.seed) for m in MODELS}
-    gap = {m: Gap(c["accuracy"], c["accuracy_low"], c["accuracy_high"], c["mcnemar_p"]) for m, c in change.items()}
-    return Comparison(before.name, after.name, after.seed, gap["mlp"], gap["cnn"],
-                      datetime.now(timezone.utc).isoformat(timespec="seconds"), "fmnist structure collect")  # fmt: skip
 
 
 def collect() -> None:
-    from fmnist.tools.recipe import recorded
-
-    runs = {r.name: r for r in recorded(names(), "fmnist structure collect")}
-    missing = [n for n in names() if n not in runs]
-    if missing:
+    runs = {r.name: r for r in record_experiments(study.names(), "fmnist structure collect")}
+    if missing := [n for n in study.names() if n not in runs]:
         raise SystemExit(f"fmnist structure: not finished here: {', '.join(missing)} (run or `dvc exp pull` them)")
-    pairs = [paired(runs[original(SIZES[-1], s)], runs[permuted(s)]) for s in SEEDS]
+    pairs = [paired(runs[study.original(study.SIZES[-1], s)], runs[study.permuted(s)]) for s in study.SEEDS]
     print(f"fmnist structure: {append([*runs.values(), *pairs])} entries added to the record; now `fmnist pages`")
 
 
 # ----------------------------------------------------------------------------- the page
 
 
-def by_name(runs: list[Run]) -> dict[str, Run]:
-    return {r.name: r for r in runs if r.name in set(names())}
-
-
-def accuracy(r: Run, model: str) -> float:
-    value = getattr(r, model).accuracy
-    if value is None:
-        raise SystemExit(f"fmnist structure: {r.name} has no {model} accuracy in the record")
-    return value
-
-
-def gap(r: Run) -> float:
-    return accuracy(r, "cnn") - accuracy(r, "mlp")
-
-
-def mean(values) -> float:
-    return spread_of(values).mean
-
-
 def acc(runs: list[Run], model: str) -> str:
-    s = spread_of(accuracy(r, model) for r in runs)
+    s = spread_of(study.accuracy(r, model) for r in runs)
     return formats.mean_std(s) + (" (one seed)" if s.n == 1 else "")
 
 
-def permutation(runs: dict[str, Run], comparisons: list[Comparison]) -> dict:
-    pairs = [next(c for c in comparisons if c.b == permuted(s)) for s in SEEDS]
-    before, after = [runs[original(SIZES[-1], s)] for s in SEEDS], [runs[permuted(s)] for s in SEEDS]
-    return {
-        "pairs": pairs,
-        "before": before,
-        "after": after,
-        "gap_before": mean(map(gap, before)),
-        "gap_after": mean(map(gap, after)),
-        **{m: mean(getattr(c, m).accuracy for c in pairs) for m in MODELS},
-    }
-
-
-def significant(ps: list[float]) -> str:
-    hits = sum(p < 0.05 for p in ps)
-    return (
-        "no seed's change is significant at 5 %"
-        if not hits
-        else f"{hits} of {len(ps)} seeds' changes are significant at 5 %"
-    )
+def significant(ps: list[float | None]) -> str:
+    hits = sum(p is not None and p < 0.05 for p in ps)
+    return f"{hits or 'no'} of {len(ps)} seeds' changes significant at 5 %"
 
 
 def permutation_section(p: dict) -> list[str]:
     lines = ["| model | original pixels % | permuted pixels % | change per seed, points [95 % CI] | McNemar p per seed |",
              "|---|---:|---:|---|---|"]  # fmt: skip
-    for m in MODELS:
-        changes = "; ".join(f"{formats.points(getattr(c, m).accuracy)} "
-                            f"{formats.interval(getattr(c, m).low, getattr(c, m).high, signed=True)}" for c in p["pairs"])  # fmt: skip
-        ps = "; ".join(formats.p_value(getattr(c, m).p) for c in p["pairs"])
+    for m in study.MODELS:
+        gaps = [getattr(c, m) for c in p["pairs"]]
+        changes = "; ".join(
+            f"{formats.points(g.accuracy)} {formats.interval(g.low, g.high, signed=True)}" for g in gaps
+        )
+        ps = "; ".join(formats.p_value(g.p) for g in gaps)
         lines.append(f"| {m.upper()} | {acc(p['before'], m)} | {acc(p['after'], m)} | {changes} | {ps} |")
-    mlp_ps, cnn_ps = ([getattr(c, m).p for c in p["pairs"]] for m in MODELS)
+    mlp_ps, cnn_ps = ([getattr(c, m).p for c in p["pairs"]] for m in study.MODELS)
     verdict = ("without the layout the CNN's lead is gone, and the MLP is ahead" if p["gap_after"] <= 0 else
                f"taking the layout away takes away {1 - p['gap_after'] / p['gap_before']:.0%} of the CNN's lead")  # fmt: skip
     return lines + ["", f"Shuffling the pixels in one fixed order changes the MLP by {formats.points(p['mlp'])} points "
@@ -157,69 +68,52 @@ def permutation_section(p: dict) -> list[str]:
                     f"images to {formats.points(p['gap_after'])} on permuted ones: {verdict}."]  # fmt: skip
 
 
-def sizes(runs: dict[str, Run]) -> list[tuple[int, list[Run]]]:
-    return [(n, [runs[original(n, s)] for s in SEEDS]) for n in SIZES]
-
-
-def steps_of(run: Run, images: int) -> int:
-    return -(-images // 64) * (run.cnn.epochs or 0)  # the study's batch of 64
-
-
 def size_section(runs: dict[str, Run]) -> list[str]:
-    rows = sizes(runs)
+    rows = study.sizes(runs)
     lines = ["| training images | MLP % | CNN % | CNN − MLP, points [seeds' range] | McNemar p per seed |",
              "|---:|---:|---:|---|---|"]  # fmt: skip
     for n, at in rows:
-        gaps = list(map(gap, at))
-        lines.append(f"| {n:,} | {acc(at, 'mlp')} | {acc(at, 'cnn')} | {formats.points(mean(gaps))} "
-                     f"[{formats.points(min(gaps))}, {formats.points(max(gaps))}] | "
-                     f"{'; '.join(formats.p_value(r.gap.p if r.gap else None) for r in at)} |")  # fmt: skip
-    (small, at_small), (full, at_full) = rows[0], rows[-1]
-    grows = mean(map(gap, at_small)) > mean(map(gap, at_full))
-    lines += ["", f"CNN − MLP is {formats.points(mean(map(gap, at_small)))} points with {small:,} training images and "
-              f"{formats.points(mean(map(gap, at_full)))} with all {full:,}. "
-              + ("The lead grows as data shrinks: the convolution's prior is worth most with few examples."
-                 if grows else "Under the study's recipe the lead does not grow as data shrinks.")
-              + " Each size is the first N training images, the same for every seed; seeds vary initialisation "
-              "and batch order only.", ""]  # fmt: skip
-    equal = [runs[equal_steps(s)] for s in SEEDS if equal_steps(s) in runs]
-    iterations = [r.mlp.epochs for r in at_small if r.mlp.epochs]
-    text = (f"One thing besides the data changes with size: the CNN trains for a fixed number of epochs, so {small:,} "
-            f"images give it {steps_of(at_small[0], small):,} steps against {steps_of(at_full[0], full):,} on all "
-            f"{full:,}, while the MLP's adam runs until its loss stops falling ({min(iterations)}-{max(iterations)} "
-            f"iterations at {small:,} images).")  # fmt: skip
-    if equal:
-        text += (f" Given as many steps as the full run (`-S cnn.epochs={EQUAL_STEPS[1]}`, {len(equal)} seeds), "
+        g, ps = list(map(study.gap, at)), "; ".join(formats.p_value(r.gap.p if r.gap else None) for r in at)
+        lines.append(f"| {n:,} | {acc(at, 'mlp')} | {acc(at, 'cnn')} | {formats.points(study.mean(g))} "
+                     f"[{formats.points(min(g))}, {formats.points(max(g))}] | {ps} |")  # fmt: skip
+    (small, at_small), full = rows[0], rows[-1][0]
+    lead = {n: study.mean(map(study.gap, at)) for n, at in (rows[0], rows[-1])}
+    steps = {n: -(-n // 64) * (at[0].cnn.epochs or 0) for n, at in (rows[0], rows[-1])}  # the study's batch of 64
+    iterations = [r.mlp.epochs or 0 for r in at_small]
+    text = (f"CNN − MLP is {formats.points(lead[small])} points with {small:,} training images and "
+            f"{formats.points(lead[full])} with all {full:,}: "
+            + ("the lead grows as data shrinks." if lead[small] > lead[full] else "the lead does not grow as data shrinks.")
+            + " Each size is the first N training images, the same for every seed; seeds vary initialisation and batch "
+            f"order only. One thing besides the data changes with size: the CNN trains for a fixed number of epochs, so "
+            f"{small:,} images give it {steps[small]:,} steps against {steps[full]:,} on all {full:,}, while the MLP's "
+            f"adam runs until its loss stops falling ({min(iterations)}-{max(iterations)} iterations at {small:,}).")  # fmt: skip
+    if equal := [runs[study.equal_steps(s)] for s in study.SEEDS if study.equal_steps(s) in runs]:
+        text += (f" Given as many steps as the full run (`-S cnn.epochs={study.EQUAL_STEPS[1]}`, {len(equal)} seeds), "
                  f"the CNN reaches {acc(equal, 'cnn')} % on {small:,} images and the MLP {acc(equal, 'mlp')} %: "
-                 f"CNN − MLP {formats.points(mean(map(gap, equal)))} points.")  # fmt: skip
-    return lines + [text]
+                 f"CNN − MLP {formats.points(study.mean(map(study.gap, equal)))} points.")  # fmt: skip
+    return [*lines, "", text]
 
 
-def robustness_rows(root: Path) -> list[dict]:
-    with open(root / "plots/robustness.csv", newline="") as fh:
-        return [{**r, "severity": int(r["severity"]), "accuracy": float(r["accuracy"])} for r in csv.DictReader(fh)]
-
-
-def robustness_section(root: Path, images: int) -> tuple[list[str], dict]:
-    rows = robustness_rows(root)
-    clean = {m: next(r["accuracy"] for r in rows if r["model"] == m and r["severity"] == 0) for m in MODELS}
+def robustness_section(root: Path, images: int) -> list[str]:
+    rows: list[dict] = [{**r, "severity": int(r["severity"]), "accuracy": float(r["accuracy"])}
+                        for r in csv.DictReader(io.StringIO((root / "plots/robustness.csv").read_text()))]  # fmt: skip
+    clean = {m: next(r["accuracy"] for r in rows if r["model"] == m and r["severity"] == 0) for m in study.MODELS}
     lines = ["| transformation | severities (unit) | MLP % | CNN % | CNN − MLP | MLP change | CNN change |",
              "|---|---|---:|---:|---:|---:|---:|",
              f"| none (clean) | | {clean['mlp']:.2f} | {clean['cnn']:.2f} | {clean['cnn'] - clean['mlp']:+.2f} | | |"]  # fmt: skip
     lead = {}
     for name in dict.fromkeys(r["transform"] for r in rows):
         hit = [r for r in rows if r["transform"] == name and r["severity"] > 0]
-        m = {k: mean(r["accuracy"] for r in hit if r["model"] == k) for k in MODELS}
+        m = {k: study.mean(r["accuracy"] for r in hit if r["model"] == k) for k in study.MODELS}
         lead[name] = m["cnn"] - m["mlp"]
         amounts = ", ".join(dict.fromkeys(f"{float(r['amount']):g}" for r in hit))
         lines.append(f"| {name.replace('_', ' ')} | {amounts} ({hit[0]['unit']}) | {m['mlp']:.2f} | {m['cnn']:.2f} | "
                      f"{lead[name]:+.2f} | {m['mlp'] - clean['mlp']:+.2f} | {m['cnn'] - clean['cnn']:+.2f} |")  # fmt: skip
-    best, worst = max(lead, key=lambda k: lead[k]), min(lead, key=lambda k: lead[k])
-    lines += ["", f"The committed models on {len(lead)} kinds of corrupted test images (the first {images:,}): CNN − MLP "
-              f"is largest under {best.replace('_', ' ')} ({lead[best]:+.2f} points) and smallest under "
-              f"{worst.replace('_', ' ')} ({lead[worst]:+.2f}). Neither model saw a moved or corrupted image in "
-              "training: these are the inductive biases alone, on fixed, seeded corruptions."]  # fmt: skip
-    return lines, lead
+    best, worst = (f(lead, key=lambda k: lead[k]) for f in (max, min))
+    return lines + ["", f"The committed models on {len(lead)} kinds of corrupted test images (the first {images:,}): "
+                    f"CNN − MLP is largest under {best.replace('_', ' ')} ({lead[best]:+.2f} points) and smallest under "
+                    f"{worst.replace('_', ' ')} ({lead[worst]:+.2f}). Neither model saw a moved or corrupted image in "
+                    "training: these are the inductive biases alone, on fixed, seeded corruptions."]  # fmt: skip
 
 
 def machines(runs: dict[str, Run]) -> str:
@@ -228,23 +122,24 @@ def machines(runs: dict[str, Run]) -> str:
 
 def headline(runs: dict[str, Run], comparisons: list[Comparison], robustness: dict) -> list[str]:
     """The front page's three lines."""
-    p = permutation(runs, comparisons)
-    (small, at_small), (full, at_full) = sizes(runs)[0], sizes(runs)[-1]
-    shift = robustness["cnn"]["translated_accuracy"] - robustness["mlp"]["translated_accuracy"]
-    return [f"- **Permuted pixels** ({len(SEEDS)} seeds, {machines(runs)}): the MLP moves {formats.points(p['mlp'])} "
+    p, ((small, at_small), (full, at_full)) = (
+        study.permutation(runs, comparisons),
+        (study.sizes(runs)[0], study.sizes(runs)[-1]),
+    )
+    moved = {m: robustness[m]["translated_accuracy"] for m in study.MODELS}
+    return [f"- **Permuted pixels** ({len(study.SEEDS)} seeds, {machines(runs)}): the MLP moves {formats.points(p['mlp'])} "
             f"points, the CNN {formats.points(p['cnn'])}; CNN − MLP goes from {formats.points(p['gap_before'])} to "
             f"{formats.points(p['gap_after'])}.",
-            f"- **Less data** ({len(SEEDS)} seeds a size): at the study's fixed epochs CNN − MLP is "
-            f"{formats.points(mean(map(gap, at_small)))} points with {small:,} training images and "
-            f"{formats.points(mean(map(gap, at_full)))} with {full:,}.",
+            f"- **Less data** ({len(study.SEEDS)} seeds a size): at the study's fixed epochs CNN − MLP is "
+            f"{formats.points(study.mean(map(study.gap, at_small)))} points with {small:,} training images and "
+            f"{formats.points(study.mean(map(study.gap, at_full)))} with {full:,}.",
             f"- **Moved garments** (the committed models): shifted by 1-4 pixels, CNN − MLP is "
-            f"{formats.points(shift)} points (CNN {formats.percent(robustness['cnn']['translated_accuracy'])} %, "
-            f"MLP {formats.percent(robustness['mlp']['translated_accuracy'])} %)."]  # fmt: skip
+            f"{formats.points(moved['cnn'] - moved['mlp'])} points (CNN {formats.percent(moved['cnn'])} %, "
+            f"MLP {formats.percent(moved['mlp'])} %)."]  # fmt: skip
 
 
 def body(runs: list[Run], comparisons: list[Comparison], root: Path, robustness: dict, images: int) -> str:
-    chosen = by_name(runs)
-    robust, _ = robustness_section(root, images)
+    chosen = study.by_name(runs)
     return "\n".join([
         "The study says the MLP loses because flattening throws away the image's 2-D layout. Three experiments "
         "test that claim with the study's two recipes; the test set is read once per setting.", "",
@@ -252,85 +147,60 @@ def body(runs: list[Run], comparisons: list[Comparison], root: Path, robustness:
         "## 1. Permuted pixels: remove the layout, keep the information", "",
         "`prepare.permute_pixels: true` moves the 784 pixels of every image, train and test alike, to one fixed "
         "order drawn from the seed; each seed is compared with the same seed on the original pixels, image by image.",
-        "", *permutation_section(permutation(chosen, comparisons)), "",
-        "![Permuted pixels](structure_permuted.png)", "",
+        "", *permutation_section(study.permutation(chosen, comparisons)), "", "![Permuted pixels](structure_permuted.png)", "",
         "## 2. Sample efficiency: does the CNN's lead grow as data shrinks?", "",
         *size_section(chosen), "", "![Accuracy against training size](structure_sizes.png)", "",
         "## 3. Robustness: corrupted and moved test images", "",
         "The `robustness` stage of `dvc repro` scores the committed models under seeded transformations "
-        "(`src/fmnist/corruptions.py`); each row averages its severities.", "", *robust, "",
+        "(`src/fmnist/corruptions.py`); each row averages its severities.", "", *robustness_section(root, images), "",
         "![Robustness curves](../plots/robustness.png)", "",
         "How sure: every seed's interval or p-value is given, not a pooled one; three seeds show the spread of a "
         "setting, not a tight estimate of it. Rerun: the commands in [docs/experiments.md](../docs/experiments.md).",
     ])  # fmt: skip
 
 
-def plot_sizes(runs: list[Run], path: Path) -> None:
+def figures(runs: list[Run], out: Path) -> None:
+    """The page's two figures, and their data as CSVs for `dvc plots show` (dvc.yaml)."""
     from fmnist.plots import plt, save_figure
 
-    rows = sizes(by_name(runs))
-    fig, (ax, gap_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    chosen = study.by_name(runs)
+    rows, pct = study.sizes(chosen), lambda r, m: 100 * study.accuracy(r, m)  # noqa: E731
+    fig, (ax, lead_ax) = plt.subplots(1, 2, figsize=(10, 4))
     for m, colour in (("mlp", "tab:orange"), ("cnn", "tab:blue")):
-        ax.plot(
-            SIZES,
-            [100 * mean(getattr(r, m).accuracy for r in at) for _, at in rows],
-            "o-",
-            color=colour,
-            label=m.upper(),
-        )
+        ax.plot(study.SIZES, [study.mean(pct(r, m) for r in at) for _, at in rows], "o-", color=colour, label=m.upper())
         for n, at in rows:
-            ax.scatter([n] * len(at), [100 * getattr(r, m).accuracy for r in at], color=colour, s=8, alpha=0.5)
+            ax.scatter([n] * len(at), [pct(r, m) for r in at], color=colour, s=8, alpha=0.5)
+    gaps = [[100 * study.gap(r) for r in at] for _, at in rows]
+    lead_ax.plot(study.SIZES, [study.mean(g) for g in gaps], "o-", color="tab:green")
+    lead_ax.vlines(study.SIZES, [min(g) for g in gaps], [max(g) for g in gaps], color="tab:green")
+    lead_ax.axhline(0, color="grey", lw=0.8)
     ax.set(xscale="log", xlabel="training images (log scale)", ylabel="test accuracy (%)",
-           title=f"Accuracy against training size ({len(SEEDS)} seeds each)")  # fmt: skip
+           title=f"Accuracy against training size ({len(study.SEEDS)} seeds each)")  # fmt: skip
+    lead_ax.set(xscale="log", xlabel="training images (log scale)", ylabel="CNN − MLP (points)",
+                title="The CNN's lead (mean, seeds' range)")  # fmt: skip
     ax.legend(fontsize=8)
-    gaps = [[100 * gap(r) for r in at] for _, at in rows]
-    gap_ax.plot(SIZES, [mean(g) for g in gaps], "o-", color="tab:green")
-    gap_ax.vlines(SIZES, [min(g) for g in gaps], [max(g) for g in gaps], color="tab:green")
-    gap_ax.axhline(0, color="grey", lw=0.8)
-    gap_ax.set(xscale="log", xlabel="training images (log scale)", ylabel="CNN − MLP (points)",
-               title="The CNN's lead (mean, seeds' range)")  # fmt: skip
     fig.tight_layout()
-    save_figure(fig, path)
-
-
-def plot_permuted(runs: list[Run], path: Path) -> None:
-    from fmnist.plots import plt, save_figure
-
-    chosen = by_name(runs)
+    save_figure(fig, Path(f"{out}_sizes.png"))
     fig, ax = plt.subplots(figsize=(6, 4))
-    for i, m in enumerate(MODELS):
-        for j, (name, colour) in enumerate(((lambda s: original(SIZES[-1], s), "tab:grey"), (permuted, "tab:red"))):
-            values = [100 * getattr(chosen[name(s)], m).accuracy for s in SEEDS]
-            x = i + (j - 0.5) * 0.38
-            bar = ax.bar(
-                x,
-                mean(values),
-                width=0.36,
-                color=colour,
-                label=("original", "permuted")[j] + " pixels" if i == 0 else None,
+    for i, m in enumerate(study.MODELS):
+        for j, name in enumerate((lambda s: study.original(study.SIZES[-1], s), study.permuted)):
+            values, x = [pct(chosen[name(s)], m) for s in study.SEEDS], i + (j - 0.5) * 0.38
+            label = ("original pixels", "permuted pixels")[j] if i == 0 else None
+            ax.bar_label(
+                ax.bar(x, study.mean(values), width=0.36, color=("tab:grey", "tab:red")[j], label=label), fmt="%.2f"
             )
             ax.scatter([x] * len(values), values, color="black", s=10, zorder=3)
-            ax.bar_label(bar, fmt="%.2f", fontsize=9)
-    ax.set(xticks=range(len(MODELS)), xticklabels=[m.upper() for m in MODELS], ylim=(80, 95),
-           ylabel=f"test accuracy (%), mean of {len(SEEDS)} seeds (dots: each)", title="Pixels in one fixed random order")  # fmt: skip
+    ax.set(xticks=range(len(study.MODELS)), xticklabels=[m.upper() for m in study.MODELS], ylim=(80, 95),
+           ylabel=f"test accuracy (%), study.mean of {len(study.SEEDS)} seeds (dots: each)", title="Pixels in one fixed random order")  # fmt: skip
     ax.legend(loc="lower right")
     fig.tight_layout()
-    save_figure(fig, path)
-
-
-def write_csvs(runs: list[Run], out: Path) -> None:
-    """The figures' data, for `dvc plots show` (dvc.yaml)."""
-    chosen, sized = by_name(runs), sizes(by_name(runs))
-    sizes_rows = [
-        [n, r.seed, formats.percent(r.mlp.accuracy), formats.percent(r.cnn.accuracy)] for n, at in sized for r in at
-    ]
-    perm_rows = [[f"seed {s}", *(formats.percent(getattr(chosen[name], m).accuracy) for m in MODELS
-                                 for name in (original(SIZES[-1], s), permuted(s)))] for s in SEEDS]  # fmt: skip
-    for suffix, header, rows in (("_sizes.csv", ["train_images", "seed", "mlp", "cnn"], sizes_rows),
-                                 ("_permuted.csv", ["seed", "mlp_original", "mlp_permuted", "cnn_original",
-                                                    "cnn_permuted"], perm_rows)):  # fmt: skip
-        with open(f"{out}{suffix}", "w", newline="") as fh:
-            csv.writer(fh).writerows([header, *rows])
+    save_figure(fig, Path(f"{out}_permuted.png"))
+    write_csv(Path(f"{out}_sizes.csv"), [["train_images", "seed", "mlp", "cnn"],
+                                         *([n, r.seed, f"{pct(r, 'mlp'):.2f}", f"{pct(r, 'cnn'):.2f}"] for n, at in rows for r in at)])  # fmt: skip
+    pairs = [(study.original(study.SIZES[-1], s), study.permuted(s)) for s in study.SEEDS]
+    write_csv(Path(f"{out}_permuted.csv"), [["seed", "mlp_original", "mlp_permuted", "cnn_original", "cnn_permuted"],
+                                            *([f"seed {s}", *(f"{pct(chosen[n], m):.2f}" for m in study.MODELS for n in pair)]
+                                              for s, pair in zip(study.SEEDS, pairs, strict=True))])  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,13 +2,8 @@
 
     fmnist summary                        # HEAD's experiments, one row per params set
     fmnist summary --record               # every run in reports/runs.jsonl instead
-    fmnist summary --rev 1a2b3c4 5d6e7f8  # several baseline commits and their experiments
-    fmnist summary --exp exp-a exp-b      # chosen experiments: every one must be there
-    fmnist summary --exp a b --allow-missing  # summarise what is there, name what is not
-    fmnist summary --md                   # markdown (also --json)
-    fmnist summary --out reports/seeds    # also write seeds.md, seeds.json (and seeds.png for one group)
+    fmnist summary --exp a b --out reports/seeds   # named runs (all must be there); .md, .json, .png
     fmnist summary --steps --out reports/ablation  # groups in order, each labelled by what it adds
-    fmnist summary --pool-all             # average runs of different params anyway (the title says so)
 
 Runs are grouped by what they ran (recipe and overrides), split and CPU family; each group
 says its n and seeds, and a group of one keeps that run's intervals, never "± 0".
@@ -26,10 +21,9 @@ from rich.console import Console
 from fmnist import formats
 from fmnist.io import write_json, write_text
 from fmnist.params import shown
-from fmnist.runs import RECORD, Run, read_record
+from fmnist.runs import RECORD, Run, experiment_runs, read_record
 from fmnist.stats import spread, spread_of
 from fmnist.tools import views
-from fmnist.tools.exps import collect as experiment_runs
 
 NUMBERS = {"mlp_accuracy": lambda r: r.mlp.accuracy, "cnn_accuracy": lambda r: r.cnn.accuracy,
            "gap": lambda r: r.gap.accuracy if r.gap else None,
@@ -37,17 +31,24 @@ NUMBERS = {"mlp_accuracy": lambda r: r.mlp.accuracy, "cnn_accuracy": lambda r: r
 
 
 def groups(runs: list[Run]) -> dict[tuple, list[Run]]:
-    """Runs that differ in their seed only, in the order they first appear."""
+    """Runs that differ in their seed only, in the order they first appear: (label, settings
+    digest, split, family) -> runs."""
     grouped: dict[tuple, list[Run]] = {}
     for run in runs:
-        grouped.setdefault((run.label, run.split, run.family), []).append(run)
+        grouped.setdefault((run.label, run.digest, run.split, run.family), []).append(run)
     return grouped
 
 
+def labelled(grouped: dict[tuple, list[Run]]) -> list[tuple[str, list[Run]]]:
+    """Each group's label; a recipe's older settings say their digest, a validation run its split."""
+    versions = {label: {k[1] for k in grouped if k[0] == label} for label, *_ in grouped}
+    return [(label + (f" [{digest}]" if len(versions[label]) > 1 else "") + ("; val" if split == "val" else ""), m)
+            for (label, digest, split, _), m in grouped.items()]  # fmt: skip
+
+
 def describe(members: list[Run]) -> str:
-    seeds = formats.seeds([r.seed for r in members])
-    where = members[0].family or "machine not recorded"
-    return f"{'one seed' if len(members) == 1 else f'{len(members)} seeds'}: {seeds}; {where}"
+    n = "one seed" if len(members) == 1 else f"{len(members)} seeds"
+    return f"{n}: {formats.seeds([r.seed for r in members])}; {members[0].family or 'machine not recorded'}"
 
 
 def steps(grouped: dict[tuple, list[Run]]) -> list[tuple[str, list[Run]]]:
@@ -83,17 +84,17 @@ def seed_plot(members: list[Run], path: Path) -> None:
         ax.scatter([x - 0.1] * len(values), values, s=14, alpha=0.7)
         ax.errorbar(x + 0.1, s.mean, yerr=s.std or 0, fmt="o", capsize=4, color="black",
                     label="mean ± std" if x == 0 else None)  # fmt: skip
-        ax.scatter(
-            x + 0.25, STUDY_ACCURACY[model], marker="*", s=90, color="tab:red", label="study" if x == 0 else None
-        )
+        study = STUDY_ACCURACY[model]
+        ax.scatter(x + 0.25, study, marker="*", s=90, color="tab:red", label="study" if x == 0 else None)
     ax.set(xticks=[0, 1], xticklabels=["MLP", "CNN"], ylabel="test accuracy (%)",
            title=f"{len(members)} seeds, {members[0].family or 'one machine'}")  # fmt: skip
     ax.legend(loc="upper left")
     save_figure(fig, path)
 
 
-def write_report(rows: list[tuple[str, list[Run]]], out: Path) -> None:
-    write_json(out.with_suffix(".json"), [as_json(label, members) for label, members in rows])
+def write_report(rows: list[tuple[str, list[Run]]], out: Path, missing: list[str] | None = None) -> None:
+    """PATH.json (every group, and the named runs that were missing), PATH.md, and PATH.png for one group."""
+    write_json(out.with_suffix(".json"), {"groups": [as_json(label, m) for label, m in rows], "missing": missing or []})
     write_text(
         out.with_suffix(".md"), views.markdown([views.group_row(m, label, describe(m)) for label, m in rows], "group")
     )
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         runs = read_record(repo / RECORD)[0]
     else:
         runs = [r for r in experiment_runs(args.rev, repo) if r.name != "workspace"]
+    missing: list[str] = []
     if args.exp is not None:
         missing = [n for n in args.exp if n not in {r.name for r in runs}]
         runs = [r for r in runs if r.name in args.exp]
@@ -134,11 +136,10 @@ def main(argv: list[str] | None = None) -> None:
         rows = [(f"all {len(runs)} runs, different params", runs)]
         title = f"{len(runs)} runs POOLED ACROSS DIFFERENT PARAMS (--pool-all): mean ± std"
     else:
-        rows = steps(groups(runs)) if args.steps else [(k[0] + ("; val" if k[1] == "val" else ""), m)
-                                                      for k, m in groups(runs).items()]  # fmt: skip
+        rows = steps(groups(runs)) if args.steps else labelled(groups(runs))
         title = f"{len(runs)} runs in {len(rows)} groups (the same params, split and CPU family): mean ± std"
     if args.out:
-        write_report(rows, Path(args.out))
+        write_report(rows, Path(args.out), missing)
     table = [views.group_row(members, label, describe(members)) for label, members in rows]
     if args.md:
         print(title + "\n\n" + views.markdown(table, "group"), end="")

@@ -1,4 +1,4 @@
-"""The one way the tools run `dvc` and `git`, and read a revision's files.
+"""The one way the project's commands run `dvc` and `git`, and read a revision's files.
 
 `dvc` is the one installed beside this Python (the project's .venv) when there is one, so
 a command works whether or not the venv is activated; otherwise the first on PATH.
@@ -12,10 +12,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fmnist.runs import Reader
+Reader = Callable[[str], str | None]  # a repository path -> its text at some revision, None if absent
 
 
 def dvc_executable() -> str:
@@ -39,6 +40,19 @@ def git(*args: str, cwd: Path | str = ".") -> str | None:
     """git's output, stripped; None where git failed (no repository, no such revision)."""
     result = run(["git", *args], cwd=cwd)
     return result.stdout.strip() if result.returncode == 0 else None
+
+
+def committed_params() -> dict:
+    """params.yaml as HEAD has it (the workspace's where git cannot say): what a recipe applies to."""
+    import yaml
+
+    text = git("show", "HEAD:params.yaml") or Path("params.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def remote_experiments(remote: str) -> set[str]:
+    """Names of the experiments of this commit that the git remote already has."""
+    return set(checked(dvc("exp", "list", remote, "--name-only"), f"dvc exp list {remote}").split())
 
 
 def checked(result: subprocess.CompletedProcess, what: str) -> str:

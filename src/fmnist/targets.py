@@ -1,0 +1,103 @@
+"""Which recipes meet their targets: the time-to-accuracy table as data, a query over the
+run record. One row per recipe and CPU family, for the settings the recipe has now; a seed
+run twice counts with its newest run; rows are never pooled across families. How often a
+recipe's settings were scored on the test set is counted from the record too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from fmnist.recipes import Recipe
+from fmnist.runs import Run
+from fmnist.stats import Spread, spread, spread_of
+
+PEAKS = Path("benchmarks/results/matmul_peak.json")  # machine caption -> {"fp32": GFLOP/s, "bf16": ...}
+RULE = ("A target is met when the mean test accuracy over the seeds reaches it and the slowest "
+        "seed's training stays within its time.")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Row:
+    recipe: Recipe
+    family: str
+    runs: list[Run]
+    reads: int  # how many settings of this recipe were scored on the test set, in the record
+
+    @property
+    def accuracy(self) -> Spread:
+        """Test accuracy in percent."""
+        return spread_of(r.cnn.accuracy for r in self.runs).scaled(100)
+
+    @property
+    def seconds(self) -> Spread:
+        return spread_of(r.cnn.seconds for r in self.runs)
+
+    @property
+    def wall(self) -> Spread | None:
+        return spread(r.wall_seconds for r in self.runs)
+
+    def share_of_peak(self, peaks: dict) -> tuple[float, float | None] | None:
+        """(training GFLOP/s, its share of the machine's measured peak in that precision)."""
+        run = self.runs[0]
+        if not run.train_flops:
+            return None
+        rate = run.train_flops / self.seconds.mean / 1e9
+        peak = peaks.get(run.machine or "", {}).get(run.precision or "")
+        return rate, rate / peak if peak else None
+
+    def verdict(self) -> str:
+        t = self.recipe.target
+        if t is None:
+            return ""
+        misses = [f"{t.accuracy - self.accuracy.mean:.2f} points short"] if self.accuracy.mean < t.accuracy else []
+        misses += [f"{self.seconds.high - t.seconds:.1f} s over"] if self.seconds.high > t.seconds else []
+        return "missed: " + ", ".join(misses) if misses else "met"
+
+
+def timed(recipes: dict[str, Recipe]) -> list[Recipe]:
+    """The time-to-accuracy recipes, quickest target first: those with a target, and the study's for scale."""
+    chosen = [r for r in recipes.values() if r.target or r.name == "study"]
+    return sorted(chosen, key=lambda r: r.target.seconds if r.target else 0)
+
+
+def tested_versions(recipe: str, runs: list[Run]) -> set[str]:
+    """The settings digests of every version of ``recipe`` scored on the test set."""
+    return {r.digest for r in runs if r.recipe == recipe and r.split == "test" and not r.overrides}
+
+
+def test_reads(recipe: str, runs: list[Run]) -> int:
+    return len(tested_versions(recipe, runs))
+
+
+def current(recipe: Recipe, runs: list[Run]) -> list[Run]:
+    """The recipe's runs on the test set with the settings it has now, nothing added."""
+    now = Run("", 0, "test", recipe=recipe.name, settings=recipe.params).digest
+    return [r for r in runs if r.recipe == recipe.name and r.split == "test" and not r.overrides and r.digest == now]
+
+
+def rows(recipes: list[Recipe], runs: list[Run]) -> list[Row]:
+    table = []
+    for recipe in recipes:
+        by_family: dict[str, dict[int, Run]] = {}
+        for run in current(recipe, runs):  # a seed run again (the same bits, another hour): its newest run
+            by_family.setdefault(run.family or "not recorded", {})[run.seed] = run
+        reads = test_reads(recipe.name, runs)
+        table += [Row(recipe, family, [rs[s] for s in sorted(rs)], reads) for family, rs in by_family.items()]
+    return table
+
+
+def read_peaks(path: Path = PEAKS) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def seeds_of(recipe: str, runs: list[Run]) -> list[Run]:
+    """A recipe's runs on the test set as it is committed, one per seed (the newest), on the
+    CPU family with the most seeds: a spread over seeds that pools no machines."""
+    by_family: dict[str, dict[int, Run]] = {}
+    for r in runs:
+        if r.recipe == recipe and r.split == "test" and not r.overrides:
+            by_family.setdefault(r.family or "", {})[r.seed] = r
+    return list(max(by_family.values(), key=len, default={}).values())
