@@ -50,11 +50,14 @@ def test_a_run_is_read_from_its_files_with_what_it_changed_and_where_it_trained(
     assert (run.family, run.precision, run.gap.p) == ("EPYC Zen 4", "bf16", 1e-20)
 
 
-def test_a_run_named_after_a_recipe_that_ran_other_params_is_not_that_recipe(tmp_path):
+def test_a_run_named_after_a_recipe_that_ran_other_params_says_what_it_changed_of_the_recipe(tmp_path):
     base = load_default_params()
     run = read_run(reader(None, a_run_in(tmp_path, override(base, {"cnn.epochs": 2}))), "speed92-seed0", base,
                    all_recipes(REPO / "recipes"))  # fmt: skip
-    assert run.recipe is None and run.overrides == {"cnn.epochs": 2}
+    assert run.recipe == "speed92" and run.overrides["cnn.arch"] == "lenet" and "cnn.epochs" not in run.overrides
+    assert run.label.startswith("speed92 + ") and run.digest == Run("x", 0, "test", settings=run.settings).digest
+    plain = read_run(reader(None, tmp_path), "longer-lenet", base, all_recipes(REPO / "recipes"))
+    assert plain.recipe is None and plain.overrides == {"cnn.epochs": 2} and plain.label == "cnn.epochs=2"
 
 
 def test_a_revision_without_metrics_is_no_run(tmp_path):

@@ -18,7 +18,7 @@ def significance_sentence(pair: dict) -> str:
     evidence = (
         f"McNemar's exact test {p_text}; the CNN alone is right on {pair['cnn_only_correct']} "
         f"images, the MLP alone on {pair['mlp_only_correct']}. Accuracy difference "
-        f"{points(diff)} points {interval(low, high, signed=True)} (95 %, paired bootstrap)."
+        f"{points(diff)} points [95 % CI {points(low)}, {points(high)}], paired bootstrap."
     )
     if p >= ALPHA:
         return f"No significant difference between CNN and MLP on this split ({evidence})"

@@ -18,11 +18,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from fmnist.params import Params, changes, parse_params, same_value, shown
+from fmnist.errors import ParamsError
+from fmnist.params import Params, changes, override, parse_params, shown
 from fmnist.recipes import RECIPES_DIR, Recipe, all_recipes, recipe_named
 from fmnist.repo import Reader, experiments, git, reader
 
@@ -187,10 +187,11 @@ def read_run(read: Reader, name: str, base: dict, recipes: dict[str, Recipe] | N
                      h.get("macro_f1"), d.get("parameters"))  # fmt: skip
 
     pair = headline.get("cnn_minus_mlp", {})
-    changed = changes(params, base)
     recipe = recipe_named(name, recipes or {})
-    if recipe and not all(same_value(params_at(params, k), v) for k, v in recipe.params.items()):
-        recipe = None  # named after a recipe, but ran other params
+    try:  # a recipe's run: what it ran beyond the recipe, a recipe's key it changed included
+        changed = changes(params, override(base, recipe.params) if recipe else base)
+    except ParamsError:  # the recipe names a key this revision's params do not have
+        recipe, changed = None, changes(params, base)
     settings = dict(recipe.params) if recipe else {}
     mlp_steps = live["mlp"].get("step")
     return Run(
@@ -200,18 +201,11 @@ def read_run(read: Reader, name: str, base: dict, recipes: dict[str, Recipe] | N
         gap=Gap(pair["accuracy"], pair.get("accuracy_low"), pair.get("accuracy_high"), pair.get("mcnemar_p"))
         if "accuracy" in pair else None,
         recipe=recipe.name if recipe else None, settings=settings,
-        overrides={k: v for k, v in changed.items() if k not in settings},
+        overrides=changed,
         precision=where.get("precision"), device=where.get("device"),
         family=where.get("family") or family_of_caption(where.get("machine")),
         machine=where.get("caption", where.get("machine")), **known,
     )  # fmt: skip
-
-
-def params_at(params: dict, key: str):
-    node: Any = params
-    for part in key.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
 
 
 def family_of_caption(caption: str | None) -> str | None:

@@ -44,7 +44,11 @@ def acc(runs: list[Run], model: str) -> str:
 
 def significant(ps: list[float | None]) -> str:
     hits = sum(p is not None and p < 0.05 for p in ps)
-    return f"{hits or 'no'} of {len(ps)} seeds' changes significant at 5 %"
+    return (
+        f"{hits} of {len(ps)} seeds' changes are significant at 5 %"
+        if hits
+        else "no seed's change is significant at 5 %"
+    )
 
 
 def permutation_section(p: dict) -> list[str]:
