@@ -34,4 +34,4 @@ if [[ "${1:-}" != "--table" ]]; then
   # grep without -q reads all of its input: an early exit would fail the pipe under pipefail
   while dvc queue status | grep -E 'Queued|Running' > /dev/null; do sleep 60; done
 fi
-fmnist summary --by-recipe --out reports/ablation
+fmnist summary --steps --out reports/ablation

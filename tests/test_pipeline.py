@@ -269,28 +269,38 @@ def test_the_readmes_exp_show_line_reads_at_120_columns(clone_with_an_experiment
     lines = [line for line in shown.splitlines() if line.strip()]
     assert max(map(len, lines)) <= 120 and "…" not in shown, shown
     header = lines[1]
-    for column in ("Experiment", "mlp.accuracy", "cnn.accuracy", "cnn.epochs", "train_seconds"):
+    for column in ("Experiment", "mlp.accuracy", "cnn.accuracy", "cnn_minus_mlp.accuracy", "cnn.epochs"):
         assert column in header, (column, shown)
     assert any("shorter" in line for line in lines)
 
 
-def test_a_recipe_run_leaves_the_workspace_as_it_was_and_the_next_experiment_is_the_committed_lenet(reproduced):
+def test_the_readmes_compare_commands_run_as_typed_and_a_recipe_leaves_the_workspace_alone(reproduced):
+    """Every line of the README's "Compare runs" block, in order; the recipe in the middle runs
+    outside the workspace, so the `dvc exp run -S cnn.epochs=20` typed before and after it
+    means the committed params plus 20 epochs: the study's LeNet."""
     repo, _ = reproduced
     run(repo, "git", "reset", "-q", "--hard")
     run(repo, "dvc", "checkout", "-q", "--force")
-    before = run(repo, "git", "status", "--porcelain").stdout
-    params = (repo / "params.yaml").read_text()
-    run(repo, sys.executable, "-m", "fmnist.tools.cli", "recipe", "run", "lenet-fast", "--seeds", "1",
-        "-S", "cnn.epochs=1")  # fmt: skip
-    assert (repo / "params.yaml").read_text() == params
-    assert run(repo, "git", "status", "--porcelain").stdout.replace(" M reports/runs.jsonl\n", "") == before
-    entry = json.loads((repo / "reports" / "runs.jsonl").read_text().splitlines()[-1])
-    assert (entry["recipe"], entry["seed"], entry["overrides"], entry["source"]) == (
-        "lenet-fast", 1, {"cnn.epochs": 1}, "fmnist recipe run")  # fmt: skip
-    assert entry["wall_seconds"] >= entry["cnn"]["seconds"] > 0 and entry["family"] and entry["commit"]
-    run(repo, "dvc", "exp", "run", "-n", "after", "-S", "cnn.epochs=2")
+    run(repo, "git", "branch", "-M", "main")  # the README compares against main
+    typed = [c for c in commands(REPO / "README.md", "## Compare runs") if not c.startswith("source ")]
+    recipe_at = next(i for i, c in enumerate(typed) if c.startswith("fmnist recipe run"))
+    for line in typed[:recipe_at]:
+        run(repo, "bash", "-c", line, COLUMNS="120")
+    status, params = run(repo, "git", "status", "--porcelain").stdout, (repo / "params.yaml").read_text()
+    run(repo, "bash", "-c", typed[recipe_at])
+    assert (repo / "params.yaml").read_text() == params  # as it was, and so is everything but the record:
+    assert run(repo, "git", "status", "--porcelain").stdout.replace(" M reports/runs.jsonl\n", "") == status
+    entries = [json.loads(line) for line in (repo / "reports" / "runs.jsonl").read_text().splitlines()[-2:]]
+    assert [(e["name"], e["recipe"], e["source"]) for e in entries] == [
+        ("speed93-seed0", "speed93", "fmnist recipe run"), ("speed93-seed1", "speed93", "fmnist recipe run")]  # fmt: skip
+    assert all(e["wall_seconds"] >= e["cnn"]["seconds"] > 0 and e["family"] and e["commit"] for e in entries)
+    run(repo, "bash", "-c", typed[0])  # `dvc exp run -S cnn.epochs=20` again, after the recipe
     ran = yaml.safe_load((repo / "params.yaml").read_text())  # a plain `dvc exp run` applies its result
-    assert (ran["cnn"]["arch"], ran["cnn"]["epochs"], ran["seed"]) == ("lenet", 2, 0)
+    assert (ran["cnn"]["arch"], ran["cnn"]["epochs"], ran["seed"]) == ("lenet", 20, 0)
+    for line in typed[recipe_at + 1 :]:  # the summary, then `fmnist restore`: HEAD's params and outputs back
+        out = run(repo, "bash", "-c", line, COLUMNS="120").stdout
+        assert max(map(len, out.splitlines()), default=0) <= 120, out
+    assert run(repo, "git", "status", "--porcelain").stdout == " M reports/runs.jsonl\n"
 
 
 def test_fmnist_exps_shows_the_experiment_both_models_and_the_change_in_80_columns(clone_with_an_experiment):

@@ -97,8 +97,9 @@ def findings(src: Sources) -> str:
 
 def speedrun_block(src: Sources, full: bool = False) -> str:
     table = targets.rows(src.timed, src.runs)
-    lines = [targets.RULE + " Seeds are each row's runs; wall s is what a seed's whole `fmnist recipe run` took; "
-             "test reads counts the settings of the recipe ever scored on the test set (the record's).", "",
+    lines = [targets.RULE + " Wall s: a seed's whole `fmnist recipe run`, every stage and DVC included (less than "
+             "its training where DVC restored that from its run cache). Test reads: how many settings of the recipe "
+             "the record shows scored on the test set.", "",
              speedrun.markdown(table, targets.read_peaks(src.root / targets.PEAKS))]  # fmt: skip
     if full:
         lines += ["Settings (on top of params.yaml; `fmnist recipe show NAME`):", ""]
@@ -120,11 +121,12 @@ def seeds_block(src: Sources) -> str:
 
 def trials_block(src: Sources) -> str:
     trials = [r for r in src.runs if r.source.startswith("benchmarks/val_trials.py")]
-    lines = ["| trial (params over params.yaml) | seed | val % | + flip TTA | + shift TTA | + both |",
-             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines = ["| trial (params over params.yaml) | seed | CPU | val % | + flip TTA | + shift TTA | + both |",
+             "|---|---:|---|---:|---:|---:|---:|"]  # fmt: skip
     for r in trials:
         views_ = [formats.percent(r.views.get(k)) for k in ("flip", "shift", "flip+shift")]
-        lines.append(f"| `{r.label}` | {r.seed} | {formats.percent(r.cnn.accuracy)} | " + " | ".join(views_) + " |")
+        lines.append(f"| `{r.label}` | {r.seed} | {r.family or 'not recorded'} | {formats.percent(r.cnn.accuracy)} | "
+                     + " | ".join(views_) + " |")  # fmt: skip
     return f"{len(trials)} trials, oldest first.\n\n" + "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ def markdown(table: list[Row], peaks: dict) -> str:
              "|---|---|---|---:|---:|---:|---:|---:|---|---:|"]  # fmt: skip
     for row in table:
         share = row.share_of_peak(peaks)
-        peak = "" if share is None or share[1] is None else f"{share[1]:.0%} {row.runs[0].precision}"
+        peak = "" if share is None or share[1] is None else f"{100 * share[1]:.0f} ({row.runs[0].precision})"
         lines.append(f"| {row.recipe.name} | {row.family} | {target_text(row.recipe.target)} | {len(row.runs)} | "
                      f"{formats.mean_std(row.accuracy, scale=1)} | {row.seconds.mean:.0f}, {row.seconds.high:.0f} | "
                      f"{formats.seconds(row.wall.mean) if row.wall else ''} | {peak} | {row.verdict()} | {row.reads} |")  # fmt: skip

@@ -134,7 +134,7 @@ def headline(runs: dict[str, Run], comparisons: list[Comparison], robustness: di
     return [f"- **Permuted pixels** ({len(study.SEEDS)} seeds, {machines(runs)}): the MLP moves {formats.points(p['mlp'])} "
             f"points, the CNN {formats.points(p['cnn'])}; CNN − MLP goes from {formats.points(p['gap_before'])} to "
             f"{formats.points(p['gap_after'])}.",
-            f"- **Less data** ({len(study.SEEDS)} seeds a size): at the study's fixed epochs CNN − MLP is "
+            f"- **Less data** ({len(study.SEEDS)} seeds a size, {machines(runs)}): at the study's fixed epochs CNN − MLP is "
             f"{formats.points(study.mean(map(study.gap, at_small)))} points with {small:,} training images and "
             f"{formats.points(study.mean(map(study.gap, at_full)))} with {full:,}.",
             f"- **Moved garments** (the committed models): shifted by 1-4 pixels, CNN − MLP is "

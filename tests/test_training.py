@@ -1,4 +1,4 @@
-"""The CNN architectures and training-recipe switches, and the MLP's sklearn options."""
+"""Training: the CNN architectures and every recipe switch of the training loop, and the MLP's sklearn options."""
 
 from __future__ import annotations
 
@@ -302,13 +302,20 @@ def test_identity_init_makes_each_later_convolution_pass_its_input_channels_on()
         assert out[:, conv.in_channels :].abs().sum() > 0  # the other filters keep their random start
 
 
-def test_ema_saves_the_averaged_weights_not_the_last_ones():
+def test_ema_saves_the_moving_average_of_the_weights_step_by_step():
     p = recipe(ema=0.5, batch_size=16)
     run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=4)
     x, y = images(64), torch.randint(0, 10, (64,))
-    cnn_training.train_epoch(run, p, x, y, torch.arange(64))  # the first of 4 steps copies, the others average
-    assert run.final_model is run.ema.module
-    assert not torch.equal(run.ema.module.fc3.weight, run.model.fc3.weight)
+    seen = []  # the live weights after each of the 4 steps
+    cnn_training.train_epoch(
+        run, p, x, y, torch.arange(64), on_batch=lambda *_: seen.append(run.model.fc3.weight.clone())
+    )
+    expected = seen[0]  # the first update copies, each later one averages: 0.5 * average + 0.5 * weights
+    for weights in seen[1:]:
+        expected = 0.5 * expected + 0.5 * weights
+    assert run.final_model is run.ema.module and len(seen) == 4
+    torch.testing.assert_close(run.ema.module.fc3.weight, expected)
+    assert not torch.allclose(expected, seen[-1])  # the average is not the last step's weights
 
 
 def test_shift_tta_averages_the_image_and_its_four_one_pixel_shifts():
