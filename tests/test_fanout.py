@@ -33,7 +33,7 @@ def origin(tmp_path_factory, reproduced_template, s3_server) -> Path:
     client.create_bucket(Bucket="sweep")
     tmp = tmp_path_factory.mktemp("fanout")
     repo = copy_repo(reproduced_template[0], tmp / "repo")
-    (repo / "recipes").mkdir()
+    (repo / "recipes").mkdir(exist_ok=True)
     (repo / "recipes" / "tiny.yaml").write_text(yaml.safe_dump(RECIPE))
     shutil.copytree(REPO / "scripts", repo / "scripts")  # the workflow's commands
     run(repo, "dvc", "remote", "add", "-d", "storage", "s3://sweep/cache")
@@ -60,7 +60,19 @@ def remote_names(cwd: Path) -> set[str]:
 
 
 def summary(collector: Path, seeds: list[int], *extra: str) -> subprocess.CompletedProcess:
-    return recipe(collector, "collect", "tiny", "--seeds", *map(str, seeds), "--out", "sweep", *extra, check=False)
+    return recipe(
+        collector,
+        "collect",
+        "tiny",
+        "--seeds",
+        *map(str, seeds),
+        "--remote",
+        "origin",
+        "--out",
+        "sweep",
+        *extra,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ def server(tmp_path_factory, reproduced_template):
     """The served bare repository holds the baseline commit; its data is in the folder remote."""
     tmp = tmp_path_factory.mktemp("token")
     repo = copy_repo(reproduced_template[0], tmp / "repo")
-    (repo / "recipes").mkdir()
+    (repo / "recipes").mkdir(exist_ok=True)
     (repo / "recipes" / "tiny.yaml").write_text(yaml.safe_dump(TINY))
     shutil.copytree(REPO / "scripts", repo / "scripts")
     run(repo, "dvc", "remote", "add", "-d", "storage", str(tmp / "dvc-storage"))
