@@ -8,11 +8,10 @@ so a clone that never ran the set-up keeps DVC's default.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from fmnist.io import write_text
+from fmnist.repo import checked, dvc_executable, run
 
 TEMPLATE_NAME = "offline_plots.html"  # DVC resolves plots.html_template relative to .dvc/
 VEGA_LITE_VERSION = "5.20"
@@ -46,8 +45,7 @@ def build_template() -> str:
 def install(repo: Path = Path(".")) -> Path:
     path = repo / ".dvc" / TEMPLATE_NAME
     write_text(path, build_template())
-    dvc = Path(sys.executable).with_name("dvc")  # the venv's, as the set-up installed it
-    subprocess.run([str(dvc), "config", "--local", "plots.html_template", TEMPLATE_NAME], cwd=repo, check=True)
+    checked(run([dvc_executable(), "config", "--local", "plots.html_template", TEMPLATE_NAME], cwd=repo), "dvc config")
     return path
 
 

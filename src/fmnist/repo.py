@@ -36,6 +36,11 @@ def dvc(*args: str, echo: bool = False, capture: bool = True) -> subprocess.Comp
     return run([dvc_executable(), *args], echo=echo, capture=capture)
 
 
+def committed_bytes(path: str, rev: str = "HEAD") -> bytes:
+    """A file's bytes as ``rev`` has them (empty where it has none): no text decoding, no git index."""
+    return subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True).stdout
+
+
 def git(*args: str, cwd: Path | str = ".") -> str | None:
     """git's output, stripped; None where git failed (no repository, no such revision)."""
     result = run(["git", *args], cwd=cwd)

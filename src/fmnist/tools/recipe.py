@@ -14,7 +14,6 @@ a sweep spread over machines is collected by name (docs/experiments.md).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from fmnist import targets
 from fmnist.errors import ParamsError
 from fmnist.params import drifted, read_yaml
 from fmnist.recipes import VALIDATION, Recipe, all_recipes, load_recipe, parse_sets, resolve
-from fmnist.repo import checked, committed_params, dvc, dvc_executable, remote_experiments
+from fmnist.repo import checked, committed_params, dvc, dvc_executable, remote_experiments, run
 from fmnist.runs import RECORD, Run, append, read_record, record_experiments
 from fmnist.tools import speedrun
 
@@ -70,7 +69,7 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
         if dry:
             continue
         start = time.perf_counter()
-        if subprocess.run(command).returncode != 0:
+        if run(command, capture=False).returncode != 0:
             sys.exit(1)
         if queue:
             continue

@@ -14,12 +14,11 @@ then `dvc checkout` puts back the outputs DVC caches. Code and other files are n
 from __future__ import annotations
 
 import argparse
-import subprocess
 from pathlib import Path
 
 import yaml
 
-from fmnist.repo import checked, dvc, git
+from fmnist.repo import checked, committed_bytes, dvc, git
 
 
 def tracked_outputs(dvc_yaml: Path = Path("dvc.yaml")) -> list[str]:
@@ -34,8 +33,7 @@ def differing(paths: list[str]) -> list[str]:
     listed = git("ls-tree", "-r", "--name-only", "HEAD", "--", *paths) or ""
     out = []
     for path in listed.splitlines():
-        blob = subprocess.run(["git", "show", f"HEAD:{path}"], capture_output=True).stdout
-        if not Path(path).is_file() or Path(path).read_bytes() != blob:
+        if not Path(path).is_file() or Path(path).read_bytes() != committed_bytes(path):
             out.append(path)
     return out
 
@@ -49,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{'would restore' if args.dry_run else 'restored'} {path}")
         if not args.dry_run:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_bytes(subprocess.run(["git", "show", f"HEAD:{path}"], capture_output=True).stdout)
+            Path(path).write_bytes(committed_bytes(path))
     if not args.dry_run:
         checked(dvc("checkout", echo=True), "dvc checkout")
         git("update-index", "-q", "--really-refresh")
