@@ -18,6 +18,7 @@ import yaml
 from fmnist import formats, structure_study, targets
 from fmnist.classes import CLASS_NAMES
 from fmnist.io import write_csv, write_text
+from fmnist.params import shown
 from fmnist.recipes import RECIPES_DIR, Recipe, all_recipes
 from fmnist.runs import RECORD, Comparison, Run, read_record
 from fmnist.stats import spread
@@ -103,7 +104,7 @@ def speedrun_block(src: Sources, full: bool = False) -> str:
              speedrun.markdown(table, targets.read_peaks(src.root / targets.PEAKS))]  # fmt: skip
     if full:
         lines += ["Settings (on top of params.yaml; `fmnist recipe show NAME`):", ""]
-        lines += [f"- **{r.name}**: " + (", ".join(f"`{k}={v}`" for k, v in r.params.items()) or "the defaults")
+        lines += [f"- **{r.name}**: " + (", ".join(f"`{k}={shown(v)}`" for k, v in r.params.items()) or "the defaults")
                   for r in src.timed]  # fmt: skip
     return "\n".join(lines).rstrip("\n")
 

@@ -38,7 +38,7 @@ def markdown(table: list[Row], peaks: dict) -> str:
 
 def history(recipes: list[Recipe], runs: list[Run]) -> str:
     """Every version of every recipe scored on the test set, oldest first: what the table left out."""
-    lines = ["| recipe | settings | CPU | seeds | test % | train s mean | now? |", "|---|---|---|---:|---:|---:|---|"]
+    lines = ["| recipe | settings | CPU | runs | test % | train s mean | now? |", "|---|---|---|---:|---:|---:|---|"]
     for recipe in recipes:
         groups: dict[tuple, list[Run]] = {}
         for r in runs:
