@@ -47,12 +47,12 @@ def git(*args: str, cwd: Path | str = ".") -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def committed_params() -> dict:
-    """params.yaml as HEAD has it (the workspace's where git cannot say): what a recipe applies to."""
+def params_at(rev: str | None = "HEAD", root: Path | str = ".") -> dict:
+    """params.yaml as a revision has it (``rev`` None, or git cannot say: the workspace's)."""
     import yaml
 
-    text = git("show", "HEAD:params.yaml") or Path("params.yaml").read_text()
-    return yaml.safe_load(text)
+    text = reader(rev, Path(root))("params.yaml") if rev else None
+    return yaml.safe_load(text or reader(None, Path(root))("params.yaml") or "null") or {}
 
 
 def remote_experiments(remote: str) -> set[str]:

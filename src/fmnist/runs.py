@@ -24,12 +24,18 @@ import yaml
 from fmnist.errors import ParamsError
 from fmnist.params import Params, changes, override, parse_params, shown
 from fmnist.recipes import RECIPES_DIR, Recipe, all_recipes, recipe_named
-from fmnist.repo import Reader, experiments, git, reader
+from fmnist.repo import Reader, experiments, git, params_at, reader
 
 RECORD = Path("reports/runs.jsonl")
 
 RECORDED = ("accuracy", "seconds", "epochs")  # of each model, in the record; the rest is in its files
 FULL_TRAIN = 60_000
+
+
+def settings_digest(settings: dict) -> str:
+    """A recipe's settings, hashed whatever their order or notation: one value per version."""
+    canonical = json.dumps({k: shown(v) for k, v in settings.items()}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -80,9 +86,7 @@ class Run:
 
     @property
     def digest(self) -> str:
-        """The recipe's settings, hashed: one value per version of a recipe."""
-        canonical = json.dumps({k: shown(v) for k, v in self.settings.items()}, sort_keys=True)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:8]
+        return settings_digest(self.settings)
 
     @property
     def label(self) -> str:
@@ -175,7 +179,7 @@ def read_run(read: Reader, name: str, base: dict, recipes: dict[str, Recipe] | N
     headline = _json(read, "metrics/metrics.json")
     if "cnn" not in headline:
         return None
-    params = yaml.safe_load(read("params.yaml") or "{}")
+    params = yaml.safe_load(read("params.yaml") or "null") or {}
     details = _json(read, "metrics/details.json")
     live = {m: _json(read, f"dvclive/train_{m}/metrics.json") for m in ("mlp", "cnn")}
     where = details.get("trained_on", {}).get("cnn") or live["cnn"]  # older runs kept it in the summary
@@ -224,13 +228,12 @@ def experiment_runs(revs: list[str] | None, root: Path = Path(".")) -> list[Run]
     """The baseline commits' own runs (default: HEAD's, and the workspace against it), then
     their finished experiments, newest first; a revision without metrics is left out."""
     recipes = all_recipes(root / RECIPES_DIR)
-    params_at = lambda rev: yaml.safe_load(reader(rev, root)("params.yaml") or "{}")  # noqa: E731
     head = git("rev-parse", "HEAD", cwd=root) or "HEAD"
-    runs = [] if revs else [read_run(reader(None, root), "workspace", params_at(head), recipes)]
+    runs = [] if revs else [read_run(reader(None, root), "workspace", params_at(head, root), recipes)]
     for rev in revs or [head]:
-        runs.append(read_run(reader(rev, root), rev if revs else "HEAD", params_at(rev), recipes, commit=rev))
+        runs.append(read_run(reader(rev, root), rev if revs else "HEAD", params_at(rev, root), recipes, commit=rev))
     for exp in experiments(revs or [head], root):
-        runs.append(read_run(reader(exp.rev, root), exp.name, params_at(exp.baseline), recipes, rev=exp.rev))
+        runs.append(read_run(reader(exp.rev, root), exp.name, params_at(exp.baseline, root), recipes, rev=exp.rev))
     return [r for r in runs if r is not None]
 
 
@@ -253,7 +256,7 @@ def record_experiments(names: list[str], source: str, wall: dict[str, float] | N
     """The finished experiments of these names (HEAD's), as record entries: what they ran,
     against HEAD's params, when, and their training FLOPs."""
     head = git("rev-parse", "HEAD") or "HEAD"
-    base = yaml.safe_load(reader(head)("params.yaml") or "{}")
+    base = params_at(head)
     recipes, found = all_recipes(), {e.name: e for e in experiments([head]) if e.name in names}
     runs = []
     for name in names:
@@ -263,7 +266,7 @@ def record_experiments(names: list[str], source: str, wall: dict[str, float] | N
         run = read_run(read, name, base, recipes, commit=head, rev=exp.rev, date=date, source=source,
                        wall_seconds=(wall or {}).get(name))  # fmt: skip
         if run is not None:
-            flops = train_flops(parse_params(yaml.safe_load(read("params.yaml") or "{}")))
+            flops = train_flops(parse_params(params_at(exp.rev)))
             runs.append(dataclasses.replace(run, train_flops=round(flops)))
     return runs
 

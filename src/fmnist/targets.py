@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fmnist.recipes import Recipe
-from fmnist.runs import Run
+from fmnist.runs import Run, settings_digest
 from fmnist.stats import Spread, spread, spread_of
 
 PEAKS = Path("benchmarks/results/matmul_peak.json")  # machine caption -> {"fp32": GFLOP/s, "bf16": ...}
@@ -63,9 +63,14 @@ def timed(recipes: dict[str, Recipe]) -> list[Recipe]:
     return sorted(chosen, key=lambda r: r.target.seconds if r.target else 0)
 
 
+def test_runs(recipe: str, runs: list[Run]) -> list[Run]:
+    """Every run of the recipe itself (no override) scored on the test set, in record order."""
+    return [r for r in runs if r.recipe == recipe and r.split == "test" and not r.overrides]
+
+
 def tested_versions(recipe: str, runs: list[Run]) -> set[str]:
     """The settings digests of every version of ``recipe`` scored on the test set."""
-    return {r.digest for r in runs if r.recipe == recipe and r.split == "test" and not r.overrides}
+    return {r.digest for r in test_runs(recipe, runs)}
 
 
 def test_reads(recipe: str, runs: list[Run]) -> int:
@@ -74,30 +79,28 @@ def test_reads(recipe: str, runs: list[Run]) -> int:
 
 def current(recipe: Recipe, runs: list[Run]) -> list[Run]:
     """The recipe's runs on the test set with the settings it has now, nothing added."""
-    now = Run("", 0, "test", recipe=recipe.name, settings=recipe.params).digest
-    return [r for r in runs if r.recipe == recipe.name and r.split == "test" and not r.overrides and r.digest == now]
+    return [r for r in test_runs(recipe.name, runs) if r.digest == settings_digest(recipe.params)]
+
+
+def by_family(runs: list[Run]) -> dict[str, list[Run]]:
+    """CPU family -> one run per seed, in seed order; a seed run twice (the same bits, another
+    hour) counts with its newest run."""
+    grouped: dict[str, dict[int, Run]] = {}
+    for run in runs:
+        grouped.setdefault(run.family or "not recorded", {})[run.seed] = run
+    return {family: [seeds[s] for s in sorted(seeds)] for family, seeds in grouped.items()}
 
 
 def rows(recipes: list[Recipe], runs: list[Run]) -> list[Row]:
-    table = []
-    for recipe in recipes:
-        by_family: dict[str, dict[int, Run]] = {}
-        for run in current(recipe, runs):  # a seed run again (the same bits, another hour): its newest run
-            by_family.setdefault(run.family or "not recorded", {})[run.seed] = run
-        reads = test_reads(recipe.name, runs)
-        table += [Row(recipe, family, [rs[s] for s in sorted(rs)], reads) for family, rs in by_family.items()]
-    return table
+    return [Row(recipe, family, members, test_reads(recipe.name, runs))
+            for recipe in recipes for family, members in by_family(current(recipe, runs)).items()]  # fmt: skip
 
 
 def read_peaks(path: Path = PEAKS) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def seeds_of(recipe: str, runs: list[Run]) -> list[Run]:
-    """A recipe's runs on the test set as it is committed, one per seed (the newest), on the
-    CPU family with the most seeds: a spread over seeds that pools no machines."""
-    by_family: dict[str, dict[int, Run]] = {}
-    for r in runs:
-        if r.recipe == recipe and r.split == "test" and not r.overrides:
-            by_family.setdefault(r.family or "", {})[r.seed] = r
-    return list(max(by_family.values(), key=len, default={}).values())
+def seeds_of(recipe: Recipe, runs: list[Run]) -> list[Run]:
+    """The recipe as it is now on the CPU family with the most seeds, one run per seed: a
+    spread over seeds that pools no machines."""
+    return max(by_family(current(recipe, runs)).values(), key=len, default=[])

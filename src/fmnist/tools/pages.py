@@ -58,7 +58,7 @@ def load(root: Path = Path(".")) -> Sources:
 
 def findings(src: Sources) -> str:
     """The README's opening: what was found, each line with what it pools."""
-    run, seeds = src.committed, targets.seeds_of("study", src.runs)
+    run, seeds = src.committed, targets.seeds_of(src.recipes["study"], src.runs)
     assert run.gap is not None  # results.load refuses a run without one
     inside = all(m.low is not None and m.high is not None and m.low <= STUDY_ACCURACY[k] / 100 <= m.high
                  for k, m in (("mlp", run.mlp), ("cnn", run.cnn)))  # fmt: skip
@@ -110,7 +110,7 @@ def speedrun_block(src: Sources, full: bool = False) -> str:
 
 
 def seeds_block(src: Sources) -> str:
-    seeds = targets.seeds_of("study", src.runs)
+    seeds = targets.seeds_of(src.recipes["study"], src.runs)
     if not seeds:
         return "No seeds of the study's recipe in the record yet: `fmnist recipe run study --seeds 0 1 2 3 4`."
     row = views.group_row(seeds, "study", f"seeds {formats.seeds([r.seed for r in seeds])}")
@@ -241,7 +241,7 @@ def write_figures(src: Sources) -> None:
     write_csv(reports / "speedrun.csv", [["recipe", "cpu", "seed", "train_seconds", "accuracy"],
                                          *([row.recipe.name, row.family, r.seed, r.cnn.seconds, formats.percent(r.cnn.accuracy)]
                                            for row in table for r in row.runs)])  # fmt: skip
-    if len(seeds := targets.seeds_of("study", src.runs)) > 1:
+    if len(seeds := targets.seeds_of(src.recipes["study"], src.runs)) > 1:
         summary.seed_plot(seeds, reports / "seed_sweep.png")
     if len(structure_study.by_name(src.runs)) == len(structure_study.names()):
         structure.figures(src.runs, reports / "structure")

@@ -22,8 +22,8 @@ from fmnist import targets
 from fmnist.errors import ParamsError
 from fmnist.params import drifted, read_yaml
 from fmnist.recipes import VALIDATION, Recipe, all_recipes, load_recipe, parse_sets, resolve
-from fmnist.repo import checked, committed_params, dvc, dvc_executable, remote_experiments, run
-from fmnist.runs import RECORD, Run, append, read_record, record_experiments
+from fmnist.repo import checked, dvc, dvc_executable, params_at, remote_experiments, run
+from fmnist.runs import RECORD, append, read_record, record_experiments, settings_digest
 from fmnist.tools import speedrun
 
 
@@ -46,7 +46,7 @@ def warn_of_a_new_test_read(recipe: Recipe) -> None:
     """The test set is read once per version of a recipe; a new version reads it again, and
     the record counts it (the time-to-accuracy table shows how often)."""
     earlier = targets.tested_versions(recipe.name, read_record()[0])
-    if earlier and Run("", 0, "test", recipe=recipe.name, settings=recipe.params).digest not in earlier:
+    if earlier and settings_digest(recipe.params) not in earlier:
         print(f"fmnist recipe: {recipe.name}'s settings are new; {len(earlier)} earlier version(s) were scored on "
               f"the test set, so this reads it again (choose on --val first)", file=sys.stderr)  # fmt: skip
 
@@ -63,7 +63,7 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
         if name in done:
             print(f"fmnist recipe: {name} is already on {remote}: skipped", flush=True)
             continue
-        reset = drifted(read_yaml(Path("params.yaml")), committed_params())
+        reset = drifted(read_yaml(Path("params.yaml")), params_at())
         command = run_command(recipe, seed, val, queue, remote is not None, sets, force, reset)
         print("+ dvc " + " ".join(command[1:]), flush=True)
         if dry:
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
             recipe = load_recipe(args.name)
             grid = parse_sets(getattr(args, "sets", []))
             for sets in grid:  # a recipe or -S that names a wrong key or value fails here, not in DVC
-                resolve(recipe, committed_params(), sets)
+                resolve(recipe, params_at(), sets)
             if args.command == "show":
                 print(" ".join(f"-S {option}" for option in recipe.options()))
             elif args.command == "collect":

@@ -17,7 +17,7 @@ from fmnist import formats
 from fmnist.recipes import Recipe
 from fmnist.runs import Run
 from fmnist.stats import spread_of
-from fmnist.targets import RULE, Row, current
+from fmnist.targets import RULE, Row, current, test_runs
 
 
 def target_text(t) -> str:
@@ -41,9 +41,8 @@ def history(recipes: list[Recipe], runs: list[Run]) -> str:
     lines = ["| recipe | settings | CPU | runs | test % | train s mean | now? |", "|---|---|---|---:|---:|---:|---|"]
     for recipe in recipes:
         groups: dict[tuple, list[Run]] = {}
-        for r in runs:
-            if r.recipe == recipe.name and r.split == "test" and not r.overrides:
-                groups.setdefault((r.digest, r.family or "not recorded"), []).append(r)
+        for r in test_runs(recipe.name, runs):
+            groups.setdefault((r.digest, r.family or "not recorded"), []).append(r)
         now = {r.digest for r in current(recipe, runs)}
         for (digest, family), members in groups.items():
             acc, sec = spread_of(r.cnn.accuracy for r in members).scaled(100), spread_of(r.cnn.seconds for r in members)
