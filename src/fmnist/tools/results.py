@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from fmnist import formats
-from fmnist.repo import reader
+from fmnist.repo import params_at, reader
 from fmnist.report import significance_sentence
 from fmnist.runs import Gap, Run, read_run
 from fmnist.study import STUDY_ACCURACY, STUDY_GAP
@@ -26,7 +26,7 @@ from fmnist.tools import views
 def load(root: Path = Path(".")) -> tuple[Run, dict]:
     """The workspace's run, and metrics/details.json (counts the run's views need)."""
     read = reader(None, root)
-    run = read_run(read, "this run", base={})
+    run = read_run(read, "this run", base=params_at("HEAD", root))  # an applied experiment says what it changed
     details = json.loads(read("metrics/details.json") or "{}")
     if run is None or run.gap is None or not details:
         raise SystemExit(f"fmnist results: no metrics in {root / 'metrics'}; run `dvc repro` first")
@@ -35,8 +35,11 @@ def load(root: Path = Path(".")) -> tuple[Run, dict]:
 
 def pooled(run: Run, details: dict) -> str:
     """What the numbers pool: one run, its seed, split, images and machine."""
-    machine = run.family or run.machine or "a machine it did not record"
-    return (f"One run (seed {run.seed}) scored on the {details['images']:,} images of the {run.split} split, "
+    machine, changed = (
+        run.family or run.machine or "a machine it did not record",
+        f"; {run.label}" * bool(run.overrides),
+    )
+    return (f"One run (seed {run.seed}{changed}) scored on the {details['images']:,} images of the {run.split} split, "
             f"trained on {machine}; the CNN in {run.precision or 'fp32'} on {run.device or 'cpu'}.")  # fmt: skip
 
 
