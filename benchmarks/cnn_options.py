@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from fmnist.allocator import keep_freed_memory
-from fmnist.cnn_training import start_run, train_epoch
+from fmnist.training import start_run, train_epoch
 from fmnist.params import load_params
 
 OUT = Path(__file__).resolve().parent / "results" / "cnn_options.md"

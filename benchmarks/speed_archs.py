@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from fmnist.allocator import keep_freed_memory
-from fmnist.cnn_training import spec_of, start_run, train_epoch
+from fmnist.training import spec_of, start_run, train_epoch
 from fmnist.networks import build_cnn, forward_flops
 from fmnist.params import load_params
 

@@ -2,8 +2,10 @@
 
     python benchmarks/val_trials.py arch=vgg width=16 blocks=2 epochs=5 precision=bf16
     python benchmarks/val_trials.py seed=1 arch=vgg ...   # another training seed, same split
+    python benchmarks/val_trials.py mlp hidden_layer_sizes=[1024,1024] epochs=10 ...   # the PyTorch MLP
 
-Trains the CNN with the given ``cnn`` params over params.yaml on 54,000 training images and
+Trains the CNN with the given ``cnn`` params over params.yaml (after ``mlp``: the PyTorch MLP
+with ``mlp.torch`` params, and ``hidden_layer_sizes`` and ``activation``) on 54,000 training images and
 scores the other 6,000 (a stratified 10 % split, seed 0, as ``prepare.val_fraction=0.1``
 makes), without and with test-time augmentation; appends one run per trial to the run
 record (reports/runs.jsonl), whose trials table `fmnist pages` writes to reports/trials.md.
@@ -24,7 +26,7 @@ import torch
 import yaml
 
 from fmnist.allocator import keep_freed_memory
-from fmnist.cnn_training import train_cnn
+from fmnist.training import mlp_network, train_network
 from fmnist.idx import load_raw
 from fmnist.inference import predict_logits, resolve_precision, to_tensors
 from fmnist.machine import record
@@ -34,6 +36,7 @@ from fmnist.runs import Model, Run, append
 from fmnist.stages.prepare import split_validation
 
 ROOT = Path(__file__).resolve().parents[1]
+MLP_SHAPE = ("hidden_layer_sizes", "activation")  # mlp keys; the PyTorch MLP's other keys are mlp.torch's
 VIEWS = {"plain": (False, 0), "flip": (True, 0), "shift": (False, 1), "flip+shift": (True, 1)}
 
 
@@ -45,18 +48,27 @@ def validation_split() -> tuple[Split, Split]:
 
 
 def trial(args: list[str]) -> Run:
-    changes = {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in args)}
+    family = "mlp" if args[:1] == ["mlp"] else "cnn"
+    changes = {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in args[family == "mlp" :])}
     seed = changes.pop("seed", 0)  # the training seed; the split stays seed 0's
-    p = dataclasses.replace(load_params(ROOT / "params.yaml").cnn, device="cpu", **changes)
+    params = load_params(ROOT / "params.yaml")
+    shape = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items() if k in MLP_SHAPE}
+    training = {k: v for k, v in changes.items() if k not in shape}
+    mlp = dataclasses.replace(params.mlp, impl="torch", **shape,
+                              torch=dataclasses.replace(params.mlp.torch, device="cpu", **training))  # fmt: skip
+    p = mlp.torch if family == "mlp" else dataclasses.replace(params.cnn, device="cpu", **changes)
+    network = mlp_network(mlp) if family == "mlp" else None
     train, val = validation_split()
-    model, seconds = train_cnn(train, val, p, seed, torch.device("cpu"))
+    model, seconds = train_network(train, val, p, seed, torch.device("cpu"), network=network)
     x, y = to_tensors(val, torch.device("cpu"))
     accuracy = {name: round((predict_logits(model, x, 1000, flip, shift).argmax(1) == y).float().mean().item(), 6)
                 for name, (flip, shift) in VIEWS.items()}  # fmt: skip
     machine = record()
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return Run(f"trial: {' '.join(args)}", seed, "val", cnn=Model(accuracy.pop("plain"), seconds=round(seconds, 1)),
-               overrides={f"cnn.{k}": v for k, v in changes.items()}, views=accuracy,
+    score = {family: Model(accuracy.pop("plain"), seconds=round(seconds, 1))}
+    keys = {k: f"mlp.{k}" if k in MLP_SHAPE else f"mlp.torch.{k}" for k in changes} if family == "mlp" else {}
+    return Run(f"trial: {' '.join(args)}", seed, "val", **score,
+               overrides={keys.get(k, f"cnn.{k}"): v for k, v in changes.items()}, views=accuracy,
                precision=resolve_precision(torch.device("cpu"), p.precision), device="cpu",
                family=machine["family"], machine=machine["caption"], commit=commit or None,
                date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -67,8 +79,9 @@ def main(argv: list[str]) -> None:
     keep_freed_memory()
     run = trial(argv)
     append([run], ROOT / "reports" / "runs.jsonl")
+    model = run.mlp if run.mlp.accuracy is not None else run.cnn
     print(
-        f"{run.name}: {100 * run.cnn.accuracy:.2f} % on validation, "
+        f"{run.name}: {100 * model.accuracy:.2f} % on validation in {model.seconds} s, "
         + ", ".join(f"{k} {100 * v:.2f} %" for k, v in run.views.items()),
         flush=True,
     )

@@ -19,7 +19,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from fmnist.allocator import keep_freed_memory
-from fmnist.cnn_training import start_run, train_epoch
+from fmnist.training import start_run, train_epoch
 from fmnist.machine import caption, describe
 from fmnist.params import load_params
 from fmnist.prepared import Split

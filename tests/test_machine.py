@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist.cnn_training import train_cnn
+from fmnist.training import train_cnn
 from fmnist.inference import cpu_runs_bf16_natively, resolve_precision
 from fmnist.machine import caption, cpuinfo, describe, family
 from fmnist.prepared import Split

@@ -7,7 +7,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from fmnist.cnn_training import spec_of
+from fmnist.training import spec_of
 from fmnist.networks import build_cnn
 from fmnist.onnx_models import INPUT, export_cnn
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist.cnn_training import train_cnn
+from fmnist.training import train_cnn
 from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
 from fmnist.params import drifted

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.neural_network import MLPClassifier
 
-from fmnist import cnn_training, sklearn_mlp
+from fmnist import sklearn_mlp, training
 from fmnist.augment import augment, random_erase, random_hflip, random_translate
 from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
@@ -157,7 +157,7 @@ BASELINE = {"bn_momentum": {"arch": "lenet_bn"}, "bn_scale": {"arch": "lenet_bn"
 @pytest.mark.parametrize("name", SWITCHES)
 def test_each_switch_trains_changes_the_result_and_reproduces(name):
     def weights(p):
-        model, _ = cnn_training.train_cnn(tiny_split(96), EMPTY, p, 0, CPU)
+        model, _ = training.train_cnn(tiny_split(96), EMPTY, p, 0, CPU)
         return torch.cat([t.flatten().float() for t in model.state_dict().values()])
 
     default = weights(recipe(**BASELINE.get(name, {})))
@@ -170,7 +170,7 @@ def test_each_switch_trains_changes_the_result_and_reproduces(name):
 @pytest.mark.parametrize("schedule, peak_at", [("onecycle", 0.3), ("cosine", 0.0), ("triangular", 0.3)])
 def test_schedules_peak_at_the_configured_lr_and_end_near_zero(schedule, peak_at):
     p = recipe(schedule=schedule, lr=0.01, epochs=10)
-    run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=10)
+    run = training.start_run(p, 0, CPU, steps_per_epoch=10)
     lrs = []
     for _ in range(100):
         lrs.append(run.opt.param_groups[0]["lr"])
@@ -182,14 +182,14 @@ def test_schedules_peak_at_the_configured_lr_and_end_near_zero(schedule, peak_at
 
 
 def test_weight_decay_spares_biases_and_batchnorm():
-    run = cnn_training.start_run(recipe(arch="lenet_bn", weight_decay=0.1), 0, CPU, steps_per_epoch=1)
+    run = training.start_run(recipe(arch="lenet_bn", weight_decay=0.1), 0, CPU, steps_per_epoch=1)
     decayed, spared = run.opt.param_groups
     assert decayed["weight_decay"] == 0.1 and all(p.ndim > 1 for p in decayed["params"])
     assert spared["weight_decay"] == 0.0 and all(p.ndim == 1 for p in spared["params"])
 
 
 def test_batchnorm_biases_can_take_a_higher_rate_and_scales_can_stay_fixed():
-    run = cnn_training.start_run(recipe(arch="vgg", width=8, bn_bias_lr=4.0, bn_scale=False, lr=0.01),
+    run = training.start_run(recipe(arch="vgg", width=8, bn_bias_lr=4.0, bn_scale=False, lr=0.01),
                                  0, CPU, steps_per_epoch=1)  # fmt: skip
     bn = [m for m in run.model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert all(not m.weight.requires_grad for m in bn)
@@ -200,7 +200,7 @@ def test_batchnorm_biases_can_take_a_higher_rate_and_scales_can_stay_fixed():
 def test_muon_steps_the_convolution_filters_in_place_and_adam_the_rest():
     p = recipe(arch="vgg", width=8, optimizer="muon", lr=0.01, muon_lr=0.2, momentum=0.6,
                weight_decay=0.05, schedule="onecycle", epochs=1)  # fmt: skip
-    run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=10)
+    run = training.start_run(p, 0, CPU, steps_per_epoch=10)
     filters = [w for w in run.model.parameters() if w.ndim == 4]
     *adam, muon = run.opt.param_groups
     assert muon["momentum"] == 0.6 and len(muon["params"]) == len(filters)
@@ -224,7 +224,7 @@ def test_muon_refuses_filters_it_cannot_view_as_one_matrix():
 
 
 def test_sgd_uses_nesterov_momentum_and_decays_only_weights():
-    run = cnn_training.start_run(recipe(optimizer="nesterov", weight_decay=5e-4), 0, CPU, steps_per_epoch=1)
+    run = training.start_run(recipe(optimizer="nesterov", weight_decay=5e-4), 0, CPU, steps_per_epoch=1)
     assert isinstance(run.opt, torch.optim.SGD)
     decayed, spared = run.opt.param_groups
     assert decayed["nesterov"] and decayed["momentum"] == 0.9 and decayed["weight_decay"] == 5e-4
@@ -233,7 +233,7 @@ def test_sgd_uses_nesterov_momentum_and_decays_only_weights():
 
 def test_whitening_fixes_the_stem_to_decorrelated_unit_variance_filters():
     x = torch.from_numpy(tiny_split(200).x).unsqueeze(1)
-    run = cnn_training.start_run(recipe(arch="vgg", width=24, whiten=True), 0, CPU, steps_per_epoch=1, train_x=x)
+    run = training.start_run(recipe(arch="vgg", width=24, whiten=True), 0, CPU, steps_per_epoch=1, train_x=x)
     conv = run.model.stem[0]
     assert not conv.weight.requires_grad
     assert all(conv.weight is not p for g in run.opt.param_groups for p in g["params"])
@@ -248,11 +248,11 @@ def test_whitening_fixes_the_stem_to_decorrelated_unit_variance_filters():
 def test_a_whitened_stem_is_computed_once_and_trains_as_the_images_would():
     p = recipe(arch="vgg", width=8, whiten=True, batch_size=16)
     x, y = images(64), torch.randint(0, 10, (64,))
-    runs = [cnn_training.start_run(p, 0, CPU, steps_per_epoch=4, train_x=x) for _ in range(2)]
-    pooled, forward = cnn_training.training_inputs(runs[1].model, p, x)
+    runs = [training.start_run(p, 0, CPU, steps_per_epoch=4, train_x=x) for _ in range(2)]
+    pooled, forward = training.training_inputs(runs[1].model, p, x)
     assert pooled.shape == (64, 8, 14, 14) and forward == runs[1].model.from_pooled_stem
-    cnn_training.train_epoch(runs[0], p, x, y, torch.arange(64))
-    cnn_training.train_epoch(runs[1], p, pooled, y, torch.arange(64), forward=forward)
+    training.train_epoch(runs[0], p, x, y, torch.arange(64))
+    training.train_epoch(runs[1], p, pooled, y, torch.arange(64), forward=forward)
     for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b)
 
@@ -260,8 +260,8 @@ def test_a_whitened_stem_is_computed_once_and_trains_as_the_images_would():
 def test_augmented_training_runs_the_stem_on_every_batch():
     p = recipe(arch="vgg", width=8, whiten=True, hflip=True)
     x = images(8)
-    run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=1, train_x=x)
-    assert cnn_training.training_inputs(run.model, p, x) == (x, run.model)
+    run = training.start_run(p, 0, CPU, steps_per_epoch=1, train_x=x)
+    assert training.training_inputs(run.model, p, x) == (x, run.model)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
@@ -288,11 +288,11 @@ def test_a_trainable_stem_pools_as_before_and_a_frozen_one_takes_the_strided_pat
 @pytest.mark.parametrize("key", ["whiten", "identity_init"])
 def test_a_vgg_only_switch_on_another_architecture_names_the_key(key):
     with pytest.raises(ParamsError, match=f"cnn.{key}: only the 'vgg' architecture has it, not 'lenet'"):
-        cnn_training.start_run(recipe(**{key: True}), 0, CPU, steps_per_epoch=1, train_x=images(8))
+        training.start_run(recipe(**{key: True}), 0, CPU, steps_per_epoch=1, train_x=images(8))
 
 
 def test_identity_init_makes_each_later_convolution_pass_its_input_channels_on():
-    run = cnn_training.start_run(recipe(arch="vgg", width=8, identity_init=True), 0, CPU, steps_per_epoch=1)
+    run = training.start_run(recipe(arch="vgg", width=8, identity_init=True), 0, CPU, steps_per_epoch=1)
     first, *later = [m for m in run.model.modules() if isinstance(m, torch.nn.Conv2d)]
     assert not torch.equal(first.weight, torch.nn.init.dirac_(torch.empty_like(first.weight)))
     for conv in later:
@@ -304,10 +304,10 @@ def test_identity_init_makes_each_later_convolution_pass_its_input_channels_on()
 
 def test_ema_saves_the_moving_average_of_the_weights_step_by_step():
     p = recipe(ema=0.5, batch_size=16)
-    run = cnn_training.start_run(p, 0, CPU, steps_per_epoch=4)
+    run = training.start_run(p, 0, CPU, steps_per_epoch=4)
     x, y = images(64), torch.randint(0, 10, (64,))
     seen = []  # the live weights after each of the 4 steps
-    cnn_training.train_epoch(
+    training.train_epoch(
         run, p, x, y, torch.arange(64), on_batch=lambda *_: seen.append(run.model.fc3.weight.clone())
     )
     expected = seen[0]  # the first update copies, each later one averages: 0.5 * average + 0.5 * weights

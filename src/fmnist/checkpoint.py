@@ -18,15 +18,15 @@ import numpy as np
 import torch
 
 from fmnist.networks import state_arrays
-from fmnist.params import CNNParams
+from fmnist.params import CNNParams, MLPParams
 from fmnist.paths import CHECKPOINT_DIR
 from fmnist.weights import load_weights, save_weights
 
 KIND = "train_cnn-checkpoint"
 
 
-def checkpoint_path(p: CNNParams, seed: int, data_file: Path) -> Path:
-    """A file name unique to (params, seed, data): the data's size and head/tail bytes."""
+def checkpoint_path(p: CNNParams | MLPParams, seed: int, data_file: Path, stage: str = "train_cnn") -> Path:
+    """A file name unique to (stage, params, seed, data): the data's size and head/tail bytes."""
     key = hashlib.sha256(json.dumps([asdict(p), seed], sort_keys=True).encode())
     stat = data_file.stat()
     key.update(str(stat.st_size).encode())
@@ -34,11 +34,11 @@ def checkpoint_path(p: CNNParams, seed: int, data_file: Path) -> Path:
         key.update(fh.read(1 << 20))
         fh.seek(max(0, stat.st_size - (1 << 20)))
         key.update(fh.read())
-    return CHECKPOINT_DIR / f"train_cnn-{key.hexdigest()[:16]}.safetensors"
+    return CHECKPOINT_DIR / f"{stage}-{key.hexdigest()[:16]}.safetensors"
 
 
 def save_checkpoint(path: Path, run, history: list[dict]) -> None:
-    """Save a ``cnn_training.TrainingRun`` after an epoch, with the per-epoch log so far."""
+    """Save a ``training.TrainingRun`` after an epoch, with the per-epoch log so far."""
     tensors = state_arrays(run.model.state_dict(), "model.")
     if run.ema is not None:
         tensors.update(state_arrays(run.ema.state_dict(), "ema."))

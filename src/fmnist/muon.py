@@ -1,4 +1,5 @@
-"""Muon on a CNN's convolution filters and Adam on its other weights, as one optimizer.
+"""Muon on a network's matrices (a CNN's convolution filters, an MLP's hidden layers) and
+Adam on its other weights, as one optimizer.
 
 ``torch.optim.Muon`` orthogonalises 2-D updates only. A channels-last filter bank
 (out, in, k, k) is laid out in memory as an (out, k*k*in) matrix, so Muon steps a matrix
@@ -14,7 +15,10 @@ from torch import nn
 
 
 def filter_matrix(filters: torch.Tensor) -> torch.Tensor:
-    """The (out, k*k*in) matrix that shares the memory of channels-last ``filters``."""
+    """The (out, k*k*in) matrix that shares the memory of channels-last ``filters``; a dense
+    layer's weight is its own matrix."""
+    if filters.ndim == 2:
+        return filters.detach()
     matrix = filters.detach().permute(0, 2, 3, 1)
     if not matrix.is_contiguous():
         raise ValueError("Muon steps convolution filters in channels-last memory format only")
@@ -22,7 +26,8 @@ def filter_matrix(filters: torch.Tensor) -> torch.Tensor:
 
 
 class MuonWithAdam(torch.optim.Optimizer):
-    """``torch.optim.Muon`` at ``muon_lr`` on ``filters``; Adam (or AdamW) on ``groups``.
+    """``torch.optim.Muon`` at ``muon_lr`` on ``filters`` (4-D filters or 2-D weights); Adam
+    (or AdamW) on ``groups``.
 
     ``groups`` are Adam parameter groups (weight decay, rates), as ``param_groups`` makes.
     Muon's groups come last; each group's ``lr`` is its peak under a schedule.
@@ -53,7 +58,10 @@ class MuonWithAdam(torch.optim.Optimizer):
         if closure is not None:
             raise ValueError("MuonWithAdam.step takes no closure")
         for matrix, w in zip(self.matrices, self.filters, strict=True):
-            matrix.grad = None if w.grad is None else w.grad.permute(0, 2, 3, 1).reshape(matrix.shape)
+            if w.grad is None or w.ndim == 2:
+                matrix.grad = w.grad
+            else:
+                matrix.grad = w.grad.permute(0, 2, 3, 1).reshape(matrix.shape)
         self.adam.step()
         self.muon.step()
 

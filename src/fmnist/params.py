@@ -49,32 +49,16 @@ class PrepareParams:
 
 
 @dataclass(frozen=True)
-class MLPParams:
-    hidden_layer_sizes: tuple[int, ...]
-    activation: str = field(metadata=_spec(choices=("relu", "tanh", "logistic", "identity")))
-    solver: str = field(metadata=_spec(choices=("adam", "sgd")))
-    alpha: float = field(metadata=_spec(lo=0.0))
-    learning_rate_init: float = field(metadata=_spec(lo=0.0, lo_open=True))
-    learning_rate: str = field(metadata=_spec(choices=("constant", "invscaling", "adaptive")))  # sgd only
-    max_iter: int = field(metadata=_spec(lo=1))
-    batch_size: int = field(metadata=_spec(lo=1))
-    tol: float = field(metadata=_spec(lo=0.0))
-    n_iter_no_change: int = field(metadata=_spec(lo=1))
-    early_stopping: bool = field(metadata=_spec())  # sklearn holds out validation_fraction and keeps the best
-    validation_fraction: float = field(metadata=_spec(lo=0.0, hi=0.5, lo_open=True))
+class TrainingParams:
+    """How a PyTorch network is trained: the keys the CNN and the PyTorch MLP share, honoured
+    by one training loop (training.py), so both families get the same tools."""
 
-
-@dataclass(frozen=True)
-class CNNParams:
-    arch: str = field(metadata=_spec(choices=ARCHITECTURES))
-    width: int = field(metadata=_spec(lo=1, hi=1024))  # resnet, vgg: channels of the first stage
-    blocks: int = field(metadata=_spec(lo=1, hi=16))  # resnet, vgg: blocks per stage
     epochs: int = field(metadata=_spec(lo=1))
     batch_size: int = field(metadata=_spec(lo=1))
     lr: float = field(metadata=_spec(lo=0.0, lo_open=True))
     optimizer: str = field(metadata=_spec(choices=("adam", "sgd", "nesterov", "muon")))
     momentum: float = field(metadata=_spec(lo=0.0, hi=0.999))  # sgd, nesterov, muon
-    muon_lr: float = field(metadata=_spec(lo=0.0, lo_open=True))  # muon: peak rate of the convolution filters
+    muon_lr: float = field(metadata=_spec(lo=0.0, lo_open=True))  # muon: peak rate of the matrices Muon steps
     schedule: str = field(metadata=_spec(choices=("constant", "onecycle", "cosine", "triangular")))
     warmup: float = field(metadata=_spec(lo=0.0, hi=1.0))  # onecycle, triangular: share of steps rising to the peak
     weight_decay: float = field(metadata=_spec(lo=0.0))
@@ -87,10 +71,43 @@ class CNNParams:
     bn_momentum: float = field(metadata=_spec(lo=0.0, hi=1.0, lo_open=True))
     bn_scale: bool = field(metadata=_spec())  # false: BatchNorm scales frozen at 1, only biases learn
     bn_bias_lr: float = field(metadata=_spec(lo=0.0, lo_open=True))  # learning-rate multiplier of BatchNorm biases
-    whiten: bool = field(metadata=_spec())  # vgg: first convolution fixed to the training patches' whitening
-    identity_init: bool = field(metadata=_spec())  # vgg: later convolutions start as the identity on their inputs
     precision: str = field(metadata=_spec(choices=("auto", "fp32", "bf16")))  # training's mixed precision
     device: str = field(metadata=_spec(choices=("auto", "cpu", "cuda")))
+
+
+@dataclass(frozen=True)
+class TorchMLPParams(TrainingParams):
+    """``mlp.torch``: the PyTorch MLP's training (the CNN's keys) and its BatchNorm switch;
+    its layers and activation are ``mlp.hidden_layer_sizes`` and ``mlp.activation``."""
+
+    batch_norm: bool = field(metadata=_spec())  # after each hidden dense layer; folded into it when saved
+
+
+@dataclass(frozen=True)
+class MLPParams:
+    impl: str = field(metadata=_spec(choices=("sklearn", "torch")))  # sklearn: the study's; torch: the CNN's trainer
+    hidden_layer_sizes: tuple[int, ...]
+    activation: str = field(metadata=_spec(choices=("relu", "tanh", "logistic", "identity")))
+    solver: str = field(metadata=_spec(choices=("adam", "sgd")))
+    alpha: float = field(metadata=_spec(lo=0.0))
+    learning_rate_init: float = field(metadata=_spec(lo=0.0, lo_open=True))
+    learning_rate: str = field(metadata=_spec(choices=("constant", "invscaling", "adaptive")))  # sgd only
+    max_iter: int = field(metadata=_spec(lo=1))
+    batch_size: int = field(metadata=_spec(lo=1))
+    tol: float = field(metadata=_spec(lo=0.0))
+    n_iter_no_change: int = field(metadata=_spec(lo=1))
+    early_stopping: bool = field(metadata=_spec())  # sklearn holds out validation_fraction and keeps the best
+    validation_fraction: float = field(metadata=_spec(lo=0.0, hi=0.5, lo_open=True))
+    torch: TorchMLPParams  # impl: torch only
+
+
+@dataclass(frozen=True)
+class CNNParams(TrainingParams):
+    arch: str = field(metadata=_spec(choices=ARCHITECTURES))
+    width: int = field(metadata=_spec(lo=1, hi=1024))  # resnet, vgg: channels of the first stage
+    blocks: int = field(metadata=_spec(lo=1, hi=16))  # resnet, vgg: blocks per stage
+    whiten: bool = field(metadata=_spec())  # vgg: first convolution fixed to the training patches' whitening
+    identity_init: bool = field(metadata=_spec())  # vgg: later convolutions start as the identity on their inputs
 
 
 @dataclass(frozen=True)

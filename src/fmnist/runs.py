@@ -244,7 +244,7 @@ def train_flops(p: Params) -> float:
     """The CNN's training FLOPs: per image (forward and backward) times images times epochs."""
     import math
 
-    from fmnist.cnn_training import spec_of
+    from fmnist.training import spec_of
     from fmnist.networks import build_cnn, training_flops
 
     images = p.prepare.train_size or FULL_TRAIN

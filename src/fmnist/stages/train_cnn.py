@@ -1,6 +1,6 @@
 """Stage `train_cnn`: the CNN and its training recipe from ``params.yaml`` (default: the study's).
 
-The loop lives in ``cnn_training``; this stage feeds it the prepared arrays, logs each
+The loop lives in ``training``; this stage feeds it the prepared arrays, logs each
 epoch with DVCLive, keeps a resumable checkpoint outside DVC's outputs and saves the
 weights.
 """
@@ -8,7 +8,7 @@ weights.
 from __future__ import annotations
 
 from fmnist.checkpoint import checkpoint_path
-from fmnist.cnn_training import spec_of, train_cnn
+from fmnist.training import cnn_network, spec_of, train_network
 from fmnist.inference import pick_device, resolve_precision
 from fmnist.io import write_json
 from fmnist.machine import record
@@ -17,19 +17,7 @@ from fmnist.params import Params
 from fmnist.paths import CNN_LIVE, CNN_MACHINE, CNN_MODEL, PREPARED_DIR
 from fmnist.prepared import load_prepared
 from fmnist.runner import run_stage
-from fmnist.tracking import live_logger
-
-
-def epoch_logger(live):
-    """One DVCLive step per epoch, so curves grow while training runs."""
-
-    def log(record: dict) -> None:
-        for name, value in record.items():
-            if name != "seconds":
-                live.log_metric(name, value)
-        live.next_step()
-
-    return log
+from fmnist.tracking import epoch_logger, live_logger
 
 
 def stage(params: Params) -> None:
@@ -39,7 +27,8 @@ def stage(params: Params) -> None:
     val = load_prepared(PREPARED_DIR, "val")
     checkpoint = checkpoint_path(p, params.seed, PREPARED_DIR / "train_x.npy")
     with live_logger(CNN_LIVE) as live:
-        model, seconds = train_cnn(train, val, p, params.seed, device, epoch_logger(live), checkpoint)
+        model, seconds = train_network(train, val, p, params.seed, device, epoch_logger(live), checkpoint,
+                                       cnn_network(p))  # fmt: skip
         save_cnn(CNN_MODEL, model, spec_of(p))
         live.summary["train_seconds"] = round(seconds, 3)
     # Words, not numbers: kept out of the declared summary so `dvc exp show` and `dvc metrics

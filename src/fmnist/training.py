@@ -1,4 +1,6 @@
-"""The CNN's training loop: a seeded run, one epoch at a time, resumable from a checkpoint.
+"""The training loop of every PyTorch network here, the CNN's and the PyTorch MLP's: a seeded
+run, one epoch at a time, resumable from a checkpoint. One loop, so the two families get the
+same optimizers, schedules, precision, augmentation and averaging, and differ only in structure.
 
 The whole training set lives in one tensor on the device and batches are sliced from a
 seeded permutation, which skips ``DataLoader``'s per-sample overhead; the network runs in
@@ -33,7 +35,8 @@ from fmnist.errors import ParamsError
 from fmnist.inference import autocast, predict_logits, to_tensors
 from fmnist.muon import MuonWithAdam
 from fmnist.networks import VGG, CNNSpec, build_cnn, identity_init, whiten_stem
-from fmnist.params import CNNParams
+from fmnist.torch_mlp import TorchMLP
+from fmnist.params import CNNParams, MLPParams, TrainingParams
 from fmnist.prepared import Split
 
 
@@ -62,7 +65,7 @@ def _derived_seed(seed: int, stream: int) -> int:
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
 
 
-def configure_batchnorm(model: nn.Module, p: CNNParams) -> None:
+def configure_batchnorm(model: nn.Module, p: TrainingParams) -> None:
     """BatchNorm as the recipe asks: running-statistics momentum, and scales frozen at 1."""
     for m in model.modules():
         if isinstance(m, _BatchNorm):
@@ -71,7 +74,7 @@ def configure_batchnorm(model: nn.Module, p: CNNParams) -> None:
                 m.weight.requires_grad_(False)
 
 
-def param_groups(model: nn.Module, p: CNNParams) -> list[dict]:
+def param_groups(model: nn.Module, p: TrainingParams) -> list[dict]:
     """Weights decay, biases and BatchNorm do not; BatchNorm biases may take a higher rate."""
     params = [w for w in model.parameters() if w.requires_grad]
     bn_biases = {id(m.bias) for m in model.modules() if isinstance(m, _BatchNorm) and m.bias is not None}
@@ -87,13 +90,22 @@ def param_groups(model: nn.Module, p: CNNParams) -> list[dict]:
     return [g for g in groups if g["params"]]
 
 
-def make_optimizer(model: nn.Module, p: CNNParams) -> torch.optim.Optimizer:
+def muon_share(model: nn.Module) -> list[nn.Parameter]:
+    """What Muon steps: the network's own choice (the MLP's hidden matrices), else its
+    trainable convolution filters."""
+    if isinstance(model, TorchMLP):
+        return model.muon_parameters()
+    return [w for w in model.parameters() if w.requires_grad and w.ndim == 4]
+
+
+def make_optimizer(model: nn.Module, p: TrainingParams) -> torch.optim.Optimizer:
     """Adam (the study's: one group, no decay), AdamW with decay, momentum SGD, or Muon on the
-    convolution filters with Adam on the rest."""
+    convolution filters (the MLP's hidden matrices) with Adam on the rest."""
     if p.optimizer == "muon":
-        filters = [w for w in model.parameters() if w.requires_grad and w.ndim == 4]
-        rest = [g | {"params": [w for w in g["params"] if w.ndim != 4]} for g in param_groups(model, p)]
-        return MuonWithAdam(filters, [g for g in rest if g["params"]], p.lr, p.muon_lr, p.momentum)
+        matrices = muon_share(model)
+        taken = {id(w) for w in matrices}
+        rest = [g | {"params": [w for w in g["params"] if id(w) not in taken]} for g in param_groups(model, p)]
+        return MuonWithAdam(matrices, [g for g in rest if g["params"]], p.lr, p.muon_lr, p.momentum)
     plain = not p.weight_decay and p.bn_bias_lr == 1.0 and all(w.requires_grad for w in model.parameters())
     if p.optimizer == "adam" and plain:
         return torch.optim.Adam(model.parameters(), lr=p.lr)
@@ -109,7 +121,7 @@ def triangle(step: int, total: int, warmup: float) -> float:
     return (step + 1) / peak if step < peak else max(0.0, (total - 1 - step) / max(1, total - peak))
 
 
-def make_schedule(opt: torch.optim.Optimizer, p: CNNParams, total_steps: int) -> LRScheduler | None:
+def make_schedule(opt: torch.optim.Optimizer, p: TrainingParams, total_steps: int) -> LRScheduler | None:
     """Per batch. One-cycle also cycles momentum, where the optimizer has one setting for it
     (Adam's beta1, SGD's momentum; not Muon with Adam)."""
     peaks = [g["lr"] for g in opt.param_groups]
@@ -133,24 +145,46 @@ def _vgg_only(change: Callable[[nn.Module], None], model: nn.Module, p: CNNParam
 
 WHITENING_IMAGES = 2000  # the first N training images estimate the 3x3 patch covariance
 
+# (device, training images) -> the network, initialised, on the device. Called once the
+# seed is set: what it draws is part of the run.
+Network = Callable[[torch.device, torch.Tensor | None], nn.Module]
 
-def start_run(p: CNNParams, seed: int, device: torch.device, steps_per_epoch: int,
-              train_x: torch.Tensor | None = None) -> TrainingRun:  # fmt: skip
+
+def cnn_network(p: CNNParams) -> Network:
+    """The CNN of ``p`` in channels-last memory; ``train_x`` is needed only for ``cnn.whiten``:
+    its first images set the frozen stem."""
+
+    def build(device: torch.device, train_x: torch.Tensor | None) -> nn.Module:
+        model = build_cnn(spec_of(p), p.dropout).to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]
+        if p.identity_init:
+            _vgg_only(identity_init, model, p, "cnn.identity_init")
+        if p.whiten:
+            if train_x is None:
+                raise ValueError("cnn.whiten needs the training images")
+            _vgg_only(lambda m: whiten_stem(m, train_x[:WHITENING_IMAGES]), model, p, "cnn.whiten")
+        return model
+
+    return build
+
+
+def mlp_network(p: MLPParams) -> Network:
+    """The PyTorch MLP of ``p``: ``mlp.hidden_layer_sizes`` and ``mlp.activation``, with
+    ``mlp.torch``'s BatchNorm switch and dropout."""
+    return lambda device, train_x: TorchMLP(p.hidden_layer_sizes, p.activation, p.torch.batch_norm,
+                                            p.torch.dropout).to(device)  # fmt: skip
+
+
+def start_run(p: TrainingParams, seed: int, device: torch.device, steps_per_epoch: int,
+              train_x: torch.Tensor | None = None, network: Network | None = None) -> TrainingRun:  # fmt: skip
     """A fresh run; the order of seeding and construction is what makes it reproducible.
 
-    ``train_x`` is needed only for ``cnn.whiten``: its first images set the frozen stem.
+    ``network`` builds the model; by default the CNN that ``p`` (then a CNNParams) describes.
     """
     torch.manual_seed(seed)  # weight init and dropout
     order_rng = torch.Generator().manual_seed(seed)  # batch order, independent of the above
     augment_rng = torch.Generator(device).manual_seed(_derived_seed(seed, 1))
-    model = build_cnn(spec_of(p), p.dropout).to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]
+    model = (network or cnn_network(cast(CNNParams, p)))(device, train_x)
     configure_batchnorm(model, p)
-    if p.identity_init:
-        _vgg_only(identity_init, model, p, "cnn.identity_init")
-    if p.whiten:
-        if train_x is None:
-            raise ValueError("cnn.whiten needs the training images")
-        _vgg_only(lambda m: whiten_stem(m, train_x[:WHITENING_IMAGES]), model, p, "cnn.whiten")
     opt = make_optimizer(model, p)
     schedule = make_schedule(opt, p, p.epochs * steps_per_epoch)
     ema = None
@@ -165,30 +199,31 @@ class EpochLog:
     accuracy: float
 
 
-def augmenting(p: CNNParams) -> bool:
+def augmenting(p: TrainingParams) -> bool:
     return bool(p.crop_padding or p.hflip or p.random_erasing)
 
 
 STEM_BATCH = 1000  # images per pass when computing the frozen stem ahead of training
 
 
-def training_inputs(model: nn.Module, p: CNNParams, x: torch.Tensor) -> tuple[torch.Tensor, Callable]:
+def training_inputs(model: nn.Module, p: TrainingParams, x: torch.Tensor) -> tuple[torch.Tensor, Callable]:
     """What batches are sliced from, and what maps a batch to logits.
 
     Normally the images and the model. With a whitened (frozen) stem and no augmentation
     the stem's pooled output never changes, so it is computed once here: a sixth of a
     step's time on two CPU cores, saved every epoch.
     """
-    if not p.whiten or augmenting(p):
+    frozen = isinstance(model, VGG) and not cast(nn.Conv2d, model.stem[0]).weight.requires_grad  # cnn.whiten
+    if not frozen or augmenting(p):
         return x, model
-    vgg = cast(VGG, model)  # cnn.whiten is the VGG's alone (start_run checks)
+    vgg = cast(VGG, model)
     with torch.no_grad(), autocast(x.device, p.precision):
         pooled = [vgg.pooled_stem(x[i : i + STEM_BATCH]) for i in range(0, len(x), STEM_BATCH)]
     return torch.cat(pooled), vgg.from_pooled_stem
 
 
 def train_epoch(
-    run: TrainingRun, p: CNNParams, x, y, order: torch.Tensor, on_batch=None, forward: Callable | None = None
+    run: TrainingRun, p: TrainingParams, x, y, order: torch.Tensor, on_batch=None, forward: Callable | None = None
 ) -> EpochLog:
     """One pass over ``x`` in the given order; loss and accuracy averaged over images.
 
@@ -224,7 +259,7 @@ def train_epoch(
 EpochLogger = Callable[[dict], None]  # called with each epoch's record (the resumed ones too)
 
 
-def _progress(n: int, p: CNNParams):
+def _progress(n: int, p: TrainingParams):
     columns = (TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn())  # fmt: skip
     progress = Progress(*columns)
@@ -249,9 +284,11 @@ def import_what_optimizers_import() -> None:
     import torch._dynamo  # noqa: F401
 
 
-def train_cnn(train: Split, val: Split, p: CNNParams, seed: int, device: torch.device,
-              log: EpochLogger | None = None, checkpoint: Path | None = None) -> tuple[nn.Module, float]:  # fmt: skip
-    """Train from a fixed seed; returns the final model and its training seconds.
+def train_network(train: Split, val: Split, p: TrainingParams, seed: int, device: torch.device,
+                  log: EpochLogger | None = None, checkpoint: Path | None = None,
+                  network: Network | None = None) -> tuple[nn.Module, float]:  # fmt: skip
+    """Train ``network`` (by default the CNN of ``p``) from a fixed seed; returns the final
+    model and its training seconds.
 
     With ``checkpoint``, the state after each epoch is saved there and an existing one is
     resumed from, so an interrupted run picks up where it stopped with identical results.
@@ -262,11 +299,11 @@ def train_cnn(train: Split, val: Split, p: CNNParams, seed: int, device: torch.d
     n = len(train.y)
     x, y = to_tensors(train, device)
     val_xy = to_tensors(val, device) if len(val.y) else None
-    run = start_run(p, seed, device, steps_per_epoch=-(-n // p.batch_size), train_x=x)
+    run = start_run(p, seed, device, steps_per_epoch=-(-n // p.batch_size), train_x=x, network=network)
     history: list[dict] = []
     if checkpoint is not None and checkpoint.exists():
         history = load_checkpoint(checkpoint, run)
-        print(f"train_cnn: resuming after epoch {len(history)} from {checkpoint}")
+        print(f"resuming after epoch {len(history)} from {checkpoint}")
         for record in history:
             log(record)
         start -= sum(h["seconds"] for h in history)
