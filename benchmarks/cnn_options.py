@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 from fmnist.allocator import keep_freed_memory
-from fmnist.training import start_run, train_epoch
 from fmnist.params import load_params
+from fmnist.training import start_run, train_epoch
 
 OUT = Path(__file__).resolve().parent / "results" / "cnn_options.md"
 FULL_EPOCH = 60_000

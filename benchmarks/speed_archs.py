@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 
 from fmnist.allocator import keep_freed_memory
-from fmnist.training import spec_of, start_run, train_epoch
 from fmnist.networks import build_cnn, forward_flops
 from fmnist.params import load_params
+from fmnist.training import spec_of, start_run, train_epoch
 
 OUT = Path(__file__).resolve().parent / "results" / "speed_archs.md"
 DEFAULTS = ["lenet::1:64", "lenet_bn::1:256", "vgg:16:1:256", "vgg:16:1:512", "vgg:24:1:512",

@@ -26,7 +26,6 @@ import torch
 import yaml
 
 from fmnist.allocator import keep_freed_memory
-from fmnist.training import mlp_network, train_network
 from fmnist.idx import load_raw
 from fmnist.inference import predict_logits, resolve_precision, to_tensors
 from fmnist.machine import record
@@ -34,6 +33,7 @@ from fmnist.params import load_params
 from fmnist.prepared import Split, scale
 from fmnist.runs import Model, Run, append
 from fmnist.stages.prepare import split_validation
+from fmnist.training import mlp_network, train_network
 
 ROOT = Path(__file__).resolve().parents[1]
 MLP_SHAPE = ("hidden_layer_sizes", "activation")  # mlp keys; the PyTorch MLP's other keys are mlp.torch's

@@ -19,11 +19,11 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from fmnist.allocator import keep_freed_memory
-from fmnist.training import start_run, train_epoch
 from fmnist.machine import caption, describe
 from fmnist.params import load_params
 from fmnist.prepared import Split
 from fmnist.sklearn_mlp import fit_mlp
+from fmnist.training import start_run, train_epoch
 
 OUT = Path(__file__).resolve().parent / "results" / "profile.txt"
 

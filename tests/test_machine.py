@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist.training import train_cnn
 from fmnist.inference import cpu_runs_bf16_natively, resolve_precision
 from fmnist.machine import caption, cpuinfo, describe, family
 from fmnist.prepared import Split
+from fmnist.training import train_cnn
 
 from conftest import small_params
 

@@ -7,9 +7,9 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from fmnist.training import spec_of
 from fmnist.networks import build_cnn
 from fmnist.onnx_models import INPUT, export_cnn
+from fmnist.training import spec_of
 
 from conftest import REPO, small_params
 

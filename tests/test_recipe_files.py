@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist.training import train_cnn
 from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
 from fmnist.params import drifted
 from fmnist.prepared import Split
 from fmnist.recipes import Recipe, all_recipes, load_recipe, parse_sets, recipe_named, resolve
 from fmnist.tools.recipe import run_command
+from fmnist.training import train_cnn
 
 from conftest import REPO, small_params_dict
 

@@ -307,9 +307,7 @@ def test_ema_saves_the_moving_average_of_the_weights_step_by_step():
     run = training.start_run(p, 0, CPU, steps_per_epoch=4)
     x, y = images(64), torch.randint(0, 10, (64,))
     seen = []  # the live weights after each of the 4 steps
-    training.train_epoch(
-        run, p, x, y, torch.arange(64), on_batch=lambda *_: seen.append(run.model.fc3.weight.clone())
-    )
+    training.train_epoch(run, p, x, y, torch.arange(64), on_batch=lambda *_: seen.append(run.model.fc3.weight.clone()))
     expected = seen[0]  # the first update copies, each later one averages: 0.5 * average + 0.5 * weights
     for weights in seen[1:]:
         expected = 0.5 * expected + 0.5 * weights

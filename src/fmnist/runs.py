@@ -244,8 +244,8 @@ def train_flops(p: Params) -> float:
     """The CNN's training FLOPs: per image (forward and backward) times images times epochs."""
     import math
 
-    from fmnist.training import spec_of
     from fmnist.networks import build_cnn, training_flops
+    from fmnist.training import spec_of
 
     images = p.prepare.train_size or FULL_TRAIN
     images -= math.ceil(p.prepare.val_fraction * images)  # what the stratified hold-out leaves

@@ -35,9 +35,9 @@ from fmnist.errors import ParamsError
 from fmnist.inference import autocast, predict_logits, to_tensors
 from fmnist.muon import MuonWithAdam
 from fmnist.networks import VGG, CNNSpec, build_cnn, identity_init, whiten_stem
-from fmnist.torch_mlp import TorchMLP
 from fmnist.params import CNNParams, MLPParams, TrainingParams
 from fmnist.prepared import Split
+from fmnist.torch_mlp import TorchMLP
 
 
 @dataclass

@@ -8,7 +8,6 @@ weights.
 from __future__ import annotations
 
 from fmnist.checkpoint import checkpoint_path
-from fmnist.training import cnn_network, spec_of, train_network
 from fmnist.inference import pick_device, resolve_precision
 from fmnist.io import write_json
 from fmnist.machine import record
@@ -18,6 +17,7 @@ from fmnist.paths import CNN_LIVE, CNN_MACHINE, CNN_MODEL, PREPARED_DIR
 from fmnist.prepared import load_prepared
 from fmnist.runner import run_stage
 from fmnist.tracking import epoch_logger, live_logger
+from fmnist.training import cnn_network, spec_of, train_network
 
 
 def stage(params: Params) -> None:
