@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from fmnist.idx import IDX_UBYTE_IMAGES, IDX_UBYTE_LABELS, RAW_FILES
-from fmnist.params import Params, parse_params
+from fmnist.params import Params, override, parse_params
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = Path(os.environ.get("FMNIST_DATA_DIR", "/usr/share/datasets/fashion-mnist"))
@@ -64,10 +64,7 @@ def small_params_dict(**overrides) -> dict:
     raw = load_default_params()
     quick = {"prepare.train_size": 1000, "prepare.test_size": 500, "mlp.max_iter": 3,
              "cnn.epochs": 1, "cnn.device": "cpu", "cnn.batch_size": 100}  # fmt: skip
-    for key, value in {**quick, **overrides}.items():
-        section, _, name = key.rpartition(".")
-        (raw[section] if section else raw)[name] = value
-    return raw
+    return override(raw, {**quick, "mlp.torch.device": "cpu", **overrides})
 
 
 def small_params(**overrides) -> Params:

@@ -9,7 +9,7 @@ import torch
 from fmnist.inference import cpu_runs_bf16_natively, resolve_precision
 from fmnist.machine import caption, cpuinfo, describe, family
 from fmnist.prepared import Split
-from fmnist.training import train_cnn
+from fmnist.training import train_network
 
 from conftest import small_params
 
@@ -75,7 +75,7 @@ def test_auto_precision_trains_exactly_as_the_precision_it_resolves_to_on_this_c
 
     def weights(precision: str) -> list[torch.Tensor]:
         p = small_params(**{"cnn.precision": precision, "cnn.batch_size": 32}).cnn
-        model, _ = train_cnn(split, empty, p, 0, CPU)
+        model, _ = train_network(split, empty, p, 0, CPU)
         return [t.detach().clone() for t in model.state_dict().values()]
 
     resolved = "bf16" if cpu_runs_bf16_natively() else "fp32"

@@ -105,7 +105,7 @@ def test_load_params_names_the_file(tmp_path):
 def test_yaml_nan_and_infinity_written_by_hand_are_refused_with_the_key(tmp_path, text):
     source = (REPO / "params.yaml").read_text()
     path = tmp_path / "params.yaml"
-    path.write_text(source.replace("  lr: 0.001", f"  lr: {text}"))
+    path.write_text(source.replace("\n  lr: 0.001", f"\n  lr: {text}"))
     with pytest.raises(ParamsError, match=rf"{path}: cnn.lr: expected a finite number > 0.0, got -?(nan|inf)"):
         load_params(path)
 

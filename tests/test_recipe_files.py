@@ -12,7 +12,7 @@ from fmnist.params import drifted
 from fmnist.prepared import Split
 from fmnist.recipes import Recipe, all_recipes, load_recipe, parse_sets, recipe_named, resolve
 from fmnist.tools.recipe import run_command
-from fmnist.training import train_cnn
+from fmnist.training import train_network
 
 from conftest import REPO, small_params_dict
 
@@ -27,7 +27,7 @@ def test_each_recipe_trains_one_epoch_on_a_small_slice(name):
     split = Split(
         rng.random((2 * params.cnn.batch_size, 28, 28), dtype=np.float32), np.arange(2 * params.cnn.batch_size) % 10
     )
-    model, seconds = train_cnn(split, EMPTY, params.cnn, 0, torch.device("cpu"))
+    model, seconds = train_network(split, EMPTY, params.cnn, 0, torch.device("cpu"))
     x = torch.from_numpy(split.x[:8]).unsqueeze(1)
     logits = predict_logits(model, x, 8, params.evaluate.tta_flip, params.evaluate.tta_shift)
     assert logits.shape == (8, 10) and torch.isfinite(logits).all() and seconds > 0

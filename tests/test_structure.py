@@ -19,7 +19,7 @@ from fmnist.params import parse_params
 from fmnist.paths import PLOTS_DIR, PREPARED_DIR, ROBUSTNESS
 from fmnist.prepared import load_prepared, permute_pixels, pixel_permutation
 from fmnist.runs import Comparison, Gap, Model, Run
-from fmnist.sklearn_mlp import ReportingMLPClassifier, fit_mlp, flatten
+from fmnist.sklearn_mlp import ReportingMLPClassifier, fit_mlp, flatten, sklearn_kwargs
 from fmnist.stages import prepare, robustness, train_cnn, train_mlp
 from fmnist.tools import structure
 
@@ -82,7 +82,7 @@ def test_an_mlp_on_permuted_pixels_is_the_same_mlp_with_its_first_layer_permuted
     test = raw.test_images[:500] / np.float32(255)
     agree = on_original.predict(flatten(test)) == on_permuted.predict(flatten(permute_pixels(test, order)))
     assert agree.mean() >= 0.998
-    plain = MLPClassifier(**vars(p), random_state=0).fit(flatten(x), y)  # the control: a different start
+    plain = MLPClassifier(**sklearn_kwargs(p), random_state=0).fit(flatten(x), y)  # the control: a different start
     assert not np.allclose(plain.coefs_[0][order], on_permuted.coefs_[0], atol=1e-3)
 
 

@@ -1,4 +1,5 @@
-"""Training: the CNN architectures and every recipe switch of the training loop, and the MLP's sklearn options."""
+"""Training: the CNN architectures, every recipe switch of the training loop, the PyTorch MLP it also
+trains, and the sklearn MLP's options."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from sklearn.neural_network import MLPClassifier
 from fmnist import sklearn_mlp, training
 from fmnist.augment import augment, random_erase, random_hflip, random_translate
 from fmnist.errors import ParamsError
-from fmnist.inference import predict_logits
+from fmnist.inference import pick_device, predict_logits
+from fmnist.mlp import mlp_logits
 from fmnist.networks import ARCHITECTURES, CNNSpec, build_cnn, load_cnn, pooled_conv, save_cnn
 from fmnist.prepared import Split
+from fmnist.torch_mlp import mlp_weights
 
 from conftest import small_params
 
@@ -157,7 +160,7 @@ BASELINE = {"bn_momentum": {"arch": "lenet_bn"}, "bn_scale": {"arch": "lenet_bn"
 @pytest.mark.parametrize("name", SWITCHES)
 def test_each_switch_trains_changes_the_result_and_reproduces(name):
     def weights(p):
-        model, _ = training.train_cnn(tiny_split(96), EMPTY, p, 0, CPU)
+        model, _ = training.train_network(tiny_split(96), EMPTY, p, 0, CPU)
         return torch.cat([t.flatten().float() for t in model.state_dict().values()])
 
     default = weights(recipe(**BASELINE.get(name, {})))
@@ -393,3 +396,62 @@ def test_mlp_early_stopping_uses_sklearns_validation_and_keeps_its_scores():
     scores = []
     clf, _ = sklearn_mlp.fit_mlp(split.x, split.y, p, 0, on_iteration=lambda c: scores.append(c.validation_scores_[-1]))
     assert scores == clf.validation_scores_ and len(scores) == clf.n_iter_
+
+
+# ----------------------------------------------------------------------------- the PyTorch MLP
+
+
+def torch_mlp(hidden=(32, 16), **training_changes):
+    """The mlp params with impl torch, and its training keys changed."""
+    p = small_params(**{"mlp.impl": "torch"}).mlp
+    return dataclasses.replace(p, hidden_layer_sizes=hidden, torch=dataclasses.replace(p.torch, **training_changes))
+
+
+def test_the_pytorch_mlp_is_dense_layers_only_no_weight_shared_across_pixel_positions():
+    model = training.mlp_network(torch_mlp(batch_norm=True))(CPU, None)
+    kinds = {type(m).__name__ for m in model.modules()} - {"TorchMLP", "Sequential"}
+    assert kinds == {"Flatten", "Linear", "BatchNorm1d", "ReLU", "Dropout"}
+    assert [m.in_features for m in model.modules() if isinstance(m, torch.nn.Linear)] == [784, 32, 16]
+
+
+@pytest.mark.parametrize("changes", [{}, {"batch_norm": True, "ema": 0.9}, {"batch_norm": True, "precision": "bf16"}])
+def test_the_saved_arrays_predict_what_the_trained_network_predicts(changes):
+    p = torch_mlp(epochs=2, **changes)
+    model, _ = training.train_network(tiny_split(256), EMPTY, p.torch, 0, CPU, network=training.mlp_network(p))
+    x = images(64)
+    with torch.no_grad():
+        expected = model.eval()(x).numpy()
+    saved = mlp_weights(model)  # BatchNorm folded into the dense layers, dropout gone
+    assert saved.activation == "relu" and len(saved.coefs) == 3
+    np.testing.assert_allclose(mlp_logits(saved, x.reshape(64, -1).numpy()), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_pytorch_mlp_trains_with_the_cnns_loop_and_the_same_seed_gives_the_same_bytes():
+    p = torch_mlp(epochs=2, batch_norm=True, crop_padding=2, schedule="onecycle", label_smoothing=0.1)
+    train = lambda seed: training.train_network(tiny_split(256), EMPTY, p.torch, seed, CPU,  # noqa: E731
+                                                network=training.mlp_network(p))[0]  # fmt: skip
+    first, again, other = (mlp_weights(train(s)).tensors() for s in (0, 0, 1))
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    assert not np.array_equal(first["coef_0"], other["coef_0"])
+
+
+def test_muon_steps_the_mlps_hidden_matrices_and_adam_its_output_layer_and_biases():
+    p = torch_mlp(optimizer="muon", muon_lr=0.05, lr=0.01)
+    run = training.start_run(p.torch, 0, CPU, steps_per_epoch=4, network=training.mlp_network(p))
+    dense = [m for m in run.model.modules() if isinstance(m, torch.nn.Linear)]
+    *adam, muon = run.opt.param_groups
+    assert [w.shape for w in muon["params"]] == [(32, 784), (16, 32)]
+    assert {id(w) for g in adam for w in g["params"]} == {id(w) for m in dense for w in m.parameters()} - {
+        id(dense[0].weight), id(dense[1].weight)}  # fmt: skip
+    before = [w.detach().clone() for w in run.model.parameters()]
+    F.cross_entropy(run.model(images(8)), torch.arange(8)).backward()
+    run.opt.step()
+    assert all(not torch.equal(b, w) for b, w in zip(before, run.model.parameters(), strict=True))
+
+
+def test_the_study_mlp_ignores_the_torch_keys_and_the_torch_one_names_its_own_device():
+    p = small_params(**{"mlp.torch.epochs": 3, "mlp.torch.optimizer": "muon"}).mlp
+    assert sklearn_mlp.sklearn_kwargs(p) == sklearn_mlp.sklearn_kwargs(small_params().mlp)
+    if not torch.cuda.is_available():
+        with pytest.raises(ParamsError, match=r"^mlp.torch.device: 'cuda' was asked for"):
+            pick_device("cuda", "mlp.torch.device")

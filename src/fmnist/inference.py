@@ -16,12 +16,12 @@ from fmnist.errors import ParamsError
 from fmnist.prepared import Split
 
 
-def pick_device(name: str) -> torch.device:
-    """'auto' means CUDA when present, else CPU; asking for absent CUDA is an error."""
+def pick_device(name: str, key: str = "cnn.device") -> torch.device:
+    """'auto' means CUDA when present, else CPU; asking for absent CUDA is an error naming ``key``."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise ParamsError("cnn.device: 'cuda' was asked for but no CUDA device is available")
+        raise ParamsError(f"{key}: 'cuda' was asked for but no CUDA device is available")
     return torch.device(name)
 
 

@@ -33,7 +33,7 @@ class MuonWithAdam(torch.optim.Optimizer):
     Muon's groups come last; each group's ``lr`` is its peak under a schedule.
     """
 
-    def __init__(self, filters: list[nn.Parameter], groups: list[dict], lr: float, muon_lr: float,
+    def __init__(self, filters: list[torch.Tensor], groups: list[dict], lr: float, muon_lr: float,
                  momentum: float) -> None:  # fmt: skip
         self.filters = list(filters)
         self.matrices = [nn.Parameter(filter_matrix(w)) for w in self.filters]

@@ -1,6 +1,8 @@
 """What a recipe is: a YAML file in recipes/ of params overrides on top of params.yaml, with
-what it is for and, for the time-to-accuracy recipes, a target. Loaded and validated here;
-`fmnist recipe` runs them and the run record names them."""
+what it is for and, for the time-to-accuracy recipes, a target. A recipe may extend another:
+the MLP's recipes take the CNN recipe of the same budget, so one run trains both families at
+that budget and scores them on the same images. Loaded and validated here; `fmnist recipe`
+runs them and the run record names them."""
 
 from __future__ import annotations
 
@@ -17,18 +19,23 @@ RECIPES_DIR = Path("recipes")
 VALIDATION = {"prepare.val_fraction": 0.1, "evaluate.split": "val"}  # choosing, never on test
 
 
+MODELS = ("cnn", "mlp")
+
+
 @dataclass(frozen=True)
 class Target:
-    accuracy: float  # test accuracy, percent, that the mean over seeds must reach
+    accuracy: float | None  # test accuracy, percent, that the mean over seeds must reach; None: the best in the time
     seconds: float  # training seconds that the slowest seed must stay within
+    model: str = "cnn"  # whose accuracy and seconds: "cnn" or "mlp"
 
 
 @dataclass(frozen=True)
 class Recipe:
     name: str
     description: str
-    params: dict = field(default_factory=dict)  # dotted key -> value
+    params: dict = field(default_factory=dict)  # dotted key -> value, the extended recipe's included
     target: Target | None = None
+    extends: str | None = None  # the recipe whose params this one starts from
 
     def options(self, extra: dict | None = None) -> list[str]:
         """The `-S key=value` options of ``dvc exp run``."""
@@ -69,13 +76,22 @@ def load_recipe(name: str, directory: Path = RECIPES_DIR) -> Recipe:
         known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
         raise ParamsError(f"{path}: no such recipe (known: {known})")
     data = read_yaml(path) or {}
-    if set(data) - {"description", "params", "target"} or not isinstance(data.get("params", {}), dict):
-        raise ParamsError(f"{path}: expected the keys 'description', 'params' (a mapping) and 'target'")
-    target = data.get("target")
-    if target is not None and (not isinstance(target, dict) or set(target) != {"accuracy", "seconds"}):
-        raise ParamsError(f"{path}: target: expected accuracy (%) and seconds, got {target!r}")
-    goal = Target(float(target["accuracy"]), float(target["seconds"])) if target else None
-    return Recipe(name, str(data.get("description", "")).strip(), data.get("params") or {}, goal)
+    if set(data) - {"description", "extends", "params", "target"} or not isinstance(data.get("params", {}), dict):
+        raise ParamsError(f"{path}: expected the keys 'description', 'extends', 'params' (a mapping) and 'target'")
+    base = load_recipe(str(data["extends"]), directory).params if data.get("extends") else {}
+    return Recipe(name, str(data.get("description", "")).strip(), {**base, **(data.get("params") or {})},
+                  _target(path, data.get("target")), data.get("extends"))  # fmt: skip
+
+
+def _target(path: Path, target) -> Target | None:
+    if target is None:
+        return None
+    keys = set(target) if isinstance(target, dict) else set()
+    if not {"seconds"} <= keys <= {"accuracy", "seconds", "model"} or target.get("model", "cnn") not in MODELS:
+        raise ParamsError(f"{path}: target: expected seconds, and accuracy (%) and model (cnn or mlp) if "
+                          f"any, got {target!r}")  # fmt: skip
+    accuracy = target.get("accuracy")
+    return Target(None if accuracy is None else float(accuracy), float(target["seconds"]), target.get("model", "cnn"))
 
 
 def all_recipes(directory: Path = RECIPES_DIR) -> dict[str, Recipe]:

@@ -108,11 +108,16 @@ def flatten(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
 
 
+def sklearn_kwargs(p: MLPParams) -> dict:
+    """The mlp params that are MLPClassifier's own keyword arguments: all but the switch and mlp.torch."""
+    return {k: v for k, v in dataclasses.asdict(p).items() if k not in ("impl", "torch")}
+
+
 def fit_mlp(x: np.ndarray, y: np.ndarray, p: MLPParams, seed: int,
             on_iteration: Callable[[MLPClassifier], None] | None = None) -> tuple[MLPClassifier, float]:  # fmt: skip
     """Fit on (N, 28, 28) images; returns the estimator and its fit seconds."""
     check_sklearn_version()
-    clf = ReportingMLPClassifier(**dataclasses.asdict(p), random_state=seed)  # mlp params are its kwargs
+    clf = ReportingMLPClassifier(**sklearn_kwargs(p), random_state=seed)
     clf.on_iteration = on_iteration
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # reported as `converged` instead

@@ -41,3 +41,14 @@ def spread_of(values: Iterable[float | None]) -> Spread:
     if s is None:
         raise ValueError("no finite values to pool")
     return s
+
+
+def mean_interval(s: Spread, level: float = 0.95) -> tuple[float, float] | None:
+    """Student's t interval of the mean of ``s``: for a per-seed paired difference, what the
+    seeds say about the difference beyond these seeds. None for a single run."""
+    if s.std is None:
+        return None
+    from scipy.stats import t
+
+    half = float(t.ppf(0.5 + level / 2, s.n - 1)) * s.std / math.sqrt(s.n)
+    return s.mean - half, s.mean + half

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fmnist.recipes import Recipe
-from fmnist.runs import Run, settings_digest
+from fmnist.runs import Model, Run, settings_digest
 from fmnist.stats import Spread, spread, spread_of
 
 PEAKS = Path("benchmarks/results/matmul_peak.json")  # machine caption -> {"fp32": GFLOP/s, "bf16": ...}
@@ -27,13 +27,21 @@ class Row:
     reads: int  # how many settings of this recipe were scored on the test set, in the record
 
     @property
+    def model(self) -> str:
+        """Whose accuracy and seconds the row shows: the target's model ("cnn" or "mlp")."""
+        return self.recipe.target.model if self.recipe.target else "cnn"
+
+    def scored(self, run: Run) -> Model:
+        return run.mlp if self.model == "mlp" else run.cnn
+
+    @property
     def accuracy(self) -> Spread:
         """Test accuracy in percent."""
-        return spread_of(r.cnn.accuracy for r in self.runs).scaled(100)
+        return spread_of(self.scored(r).accuracy for r in self.runs).scaled(100)
 
     @property
     def seconds(self) -> Spread:
-        return spread_of(r.cnn.seconds for r in self.runs)
+        return spread_of(self.scored(r).seconds for r in self.runs)
 
     @property
     def wall(self) -> Spread | None:
@@ -42,7 +50,7 @@ class Row:
     def share_of_peak(self, peaks: dict) -> tuple[float, float | None] | None:
         """(training GFLOP/s, its share of the machine's measured peak in that precision)."""
         run = self.runs[0]
-        if not run.train_flops:
+        if not run.train_flops or self.model != "cnn":  # the record counts the CNN's FLOPs
             return None
         rate = run.train_flops / self.seconds.mean / 1e9
         peak = peaks.get(run.machine or "", {}).get(run.precision or "")
@@ -52,15 +60,47 @@ class Row:
         t = self.recipe.target
         if t is None:
             return ""
-        misses = [f"{t.accuracy - self.accuracy.mean:.2f} points short"] if self.accuracy.mean < t.accuracy else []
+        short = (t.accuracy or 0) - self.accuracy.mean
+        misses = [f"{short:.2f} points short"] if short > 0 else []
         misses += [f"{self.seconds.high - t.seconds:.1f} s over"] if self.seconds.high > t.seconds else []
         return "missed: " + ", ".join(misses) if misses else "met"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Both families at one budget: each run of an MLP recipe also trains the CNN recipe it
+    extends, from the same seed, and scores both on the same images."""
+
+    mlp: Row
+
+    @property
+    def cnn(self) -> Spread:
+        return spread_of(r.cnn.accuracy for r in self.mlp.runs).scaled(100)
+
+    @property
+    def cnn_seconds(self) -> Spread:
+        return spread_of(r.cnn.seconds for r in self.mlp.runs)
+
+    @property
+    def gap(self) -> Spread:
+        """CNN minus MLP, in points, one paired difference per seed."""
+        return spread_of(r.gap.accuracy if r.gap else None for r in self.mlp.runs).scaled(100)
+
+    @property
+    def largest_p(self) -> float | None:
+        """McNemar's p of the seed where the difference is least sure."""
+        return max((r.gap.p for r in self.mlp.runs if r.gap and r.gap.p is not None), default=None)
+
+
+def budgets(table: list[Row]) -> list[Budget]:
+    """One per MLP recipe that extends a CNN recipe, quickest first."""
+    return [Budget(row) for row in table if row.model == "mlp" and row.recipe.extends]
 
 
 def timed(recipes: dict[str, Recipe]) -> list[Recipe]:
     """The time-to-accuracy recipes, quickest target first: those with a target, and the study's for scale."""
     chosen = [r for r in recipes.values() if r.target or r.name == "study"]
-    return sorted(chosen, key=lambda r: r.target.seconds if r.target else 0)
+    return sorted(chosen, key=lambda r: (r.target.seconds, r.target.model) if r.target else (0, ""))
 
 
 def test_runs(recipe: str, runs: list[Run]) -> list[Run]:

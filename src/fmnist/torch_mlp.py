@@ -37,7 +37,7 @@ class TorchMLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, 1, 28, 28) or (N, 784)
         return self.layers(x)
 
-    def muon_parameters(self) -> list[nn.Parameter]:
+    def muon_parameters(self) -> list[torch.Tensor]:
         """The hidden layers' weight matrices: Muon's share; the output layer stays with Adam."""
         dense = [m for m in self.layers if isinstance(m, nn.Linear)]
         return [m.weight for m in dense[:-1]]

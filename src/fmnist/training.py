@@ -90,7 +90,7 @@ def param_groups(model: nn.Module, p: TrainingParams) -> list[dict]:
     return [g for g in groups if g["params"]]
 
 
-def muon_share(model: nn.Module) -> list[nn.Parameter]:
+def muon_share(model: nn.Module) -> list[torch.Tensor]:
     """What Muon steps: the network's own choice (the MLP's hidden matrices), else its
     trainable convolution filters."""
     if isinstance(model, TorchMLP):

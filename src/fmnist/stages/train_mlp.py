@@ -61,7 +61,7 @@ def fit_sklearn(params: Params, train: Split, val: Split) -> None:
 
 def fit_torch(params: Params, train: Split, val: Split) -> None:
     p = params.mlp.torch
-    device = pick_device(p.device)
+    device = pick_device(p.device, "mlp.torch.device")
     checkpoint = checkpoint_path(params.mlp, params.seed, PREPARED_DIR / "train_x.npy", "train_mlp")
     with live_logger(MLP_LIVE) as live:
         model, seconds = train_network(train, val, p, params.seed, device, epoch_logger(live), checkpoint,

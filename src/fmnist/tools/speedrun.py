@@ -16,12 +16,15 @@ from rich.table import Table
 from fmnist import formats
 from fmnist.recipes import Recipe
 from fmnist.runs import Run
-from fmnist.stats import spread_of
-from fmnist.targets import RULE, Row, current, test_runs
+from fmnist.stats import mean_interval, spread_of
+from fmnist.targets import RULE, Budget, Row, current, test_runs
 
 
 def target_text(t) -> str:
-    return f"{t.accuracy:g} % in {t.seconds:g} s" if t else ""
+    if not t:
+        return ""
+    goal = f"{t.accuracy:g} %" if t.accuracy is not None else "best"
+    return f"{'MLP ' if t.model == 'mlp' else ''}{goal} in {t.seconds:g} s"
 
 
 def markdown(table: list[Row], peaks: dict) -> str:
@@ -33,6 +36,20 @@ def markdown(table: list[Row], peaks: dict) -> str:
         lines.append(f"| {row.recipe.name} | {row.family} | {target_text(row.recipe.target)} | {len(row.runs)} | "
                      f"{formats.mean_std(row.accuracy, scale=1)} | {row.seconds.mean:.0f}, {row.seconds.high:.0f} | "
                      f"{formats.seconds(row.wall.mean) if row.wall else ''} | {peak} | {row.verdict()} | {row.reads} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def budget_markdown(budgets: list[Budget]) -> str:
+    """Both families at each budget, paired by seed and image."""
+    lines = ["| budget | CNN | MLP | CPU | seeds | CNN test % | MLP test % | CNN − MLP, points [95 % interval] | largest p |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for b in budgets:
+        low_high = mean_interval(b.gap)
+        interval = f" [{low_high[0]:+.2f}, {low_high[1]:+.2f}]" if low_high else ""
+        seconds = b.mlp.recipe.target.seconds if b.mlp.recipe.target else 0
+        lines.append(f"| {seconds:g} s | {b.mlp.recipe.extends} | {b.mlp.recipe.name} | {b.mlp.family} | "
+                     f"{len(b.mlp.runs)} | {formats.mean_std(b.cnn, scale=1)} | {formats.mean_std(b.mlp.accuracy, scale=1)} | "
+                     f"{b.gap.mean:+.2f}{interval} | {formats.p_value(b.largest_p)} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -74,13 +91,13 @@ def plot(table: list[Row], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for row in table:
-        done = [r for r in row.runs if r.cnn.seconds and r.cnn.accuracy]
-        dots = ax.scatter([r.cnn.seconds or 0 for r in done], [100 * (r.cnn.accuracy or 0) for r in done], s=18,
+        done = [row.scored(r) for r in row.runs if row.scored(r).seconds and row.scored(r).accuracy]
+        dots = ax.scatter([m.seconds or 0 for m in done], [100 * (m.accuracy or 0) for m in done], s=18,
                           label=f"{row.recipe.name}, {row.family}", marker="*" if "AMX" in row.family else "o")  # fmt: skip
-        if t := row.recipe.target:
+        if (t := row.recipe.target) and t.accuracy is not None:
             ax.plot([0, t.seconds, t.seconds], [t.accuracy] * 2 + [100], linestyle=":", linewidth=1,
                     color=dots.get_facecolor()[0])  # fmt: skip
-    ax.set(xscale="log", xlabel="CNN training seconds (2 CPU cores, log scale)", ylabel="test accuracy (%)",
-           ylim=(90, 96), title="Time to accuracy: every run; dotted, each recipe's target")  # fmt: skip
+    ax.set(xscale="log", xlabel="training seconds (2 CPU cores, log scale)", ylabel="test accuracy (%)",
+           ylim=(88, 96), title="Time to accuracy, MLP and CNN: every run; dotted, each target")  # fmt: skip
     ax.legend(loc="lower right", fontsize=7)
     save_figure(fig, path)
