@@ -28,3 +28,15 @@ RUNS = [
     run(0, 0.95, 40.0, overrides={"cnn.epochs": 20}),
     run(0, 0.94, 50.0, recipe=None, settings={}, split="val", overrides={"cnn.width": 32}, views={"flip": 0.93}),
 ]
+
+# An MLP recipe on FAST's budget: each seed trains both families, so each run has its pair.
+BOTH = Recipe("fast-mlp", "the MLP at fast's budget", {**FAST.params, "mlp.impl": "torch"}, Target(None, 30, "mlp"),
+              extends="fast")  # fmt: skip
+
+
+def both(seed: int, mlp: float, cnn: float, p: float) -> Run:
+    return Run(f"fast-mlp-seed{seed}", seed, "test", Model(mlp, seconds=20.0 + seed), Model(cnn, seconds=25.0),
+               Gap(cnn - mlp, p=p), recipe="fast-mlp", settings=BOTH.params, family="EPYC Zen 4")  # fmt: skip
+
+
+PAIRED = [both(0, 0.90, 0.92, 1e-9), both(1, 0.905, 0.921, 2e-8), both(2, 0.899, 0.925, 3e-12)]

@@ -10,9 +10,9 @@ from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
 from fmnist.params import drifted
 from fmnist.prepared import Split
-from fmnist.recipes import Recipe, all_recipes, load_recipe, parse_sets, recipe_named, resolve
+from fmnist.recipes import Recipe, Target, all_recipes, load_recipe, parse_sets, recipe_named, resolve
 from fmnist.tools.recipe import run_command
-from fmnist.training import train_network
+from fmnist.training import mlp_network, train_network
 
 from conftest import REPO, small_params_dict
 
@@ -22,15 +22,40 @@ EMPTY = Split(np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64))
 
 @pytest.mark.parametrize("name", list(all_recipes(RECIPES)))
 def test_each_recipe_trains_one_epoch_on_a_small_slice(name):
-    params = resolve(load_recipe(name, RECIPES), small_params_dict(), {"cnn.epochs": 1, "cnn.device": "cpu"})
+    one = {"cnn.epochs": 1, "cnn.device": "cpu", "mlp.torch.epochs": 1}
+    params = resolve(load_recipe(name, RECIPES), small_params_dict(), one)
     rng = np.random.default_rng(0)
-    split = Split(
-        rng.random((2 * params.cnn.batch_size, 28, 28), dtype=np.float32), np.arange(2 * params.cnn.batch_size) % 10
-    )
+    n = 2 * max(params.cnn.batch_size, params.mlp.torch.batch_size)
+    split = Split(rng.random((n, 28, 28), dtype=np.float32), np.arange(n) % 10)
     model, seconds = train_network(split, EMPTY, params.cnn, 0, torch.device("cpu"))
     x = torch.from_numpy(split.x[:8]).unsqueeze(1)
     logits = predict_logits(model, x, 8, params.evaluate.tta_flip, params.evaluate.tta_shift)
     assert logits.shape == (8, 10) and torch.isfinite(logits).all() and seconds > 0
+    if params.mlp.impl == "torch":
+        mlp, _ = train_network(split, EMPTY, params.mlp.torch, 0, torch.device("cpu"), network=mlp_network(params.mlp))
+        assert torch.isfinite(mlp(x)).all()
+
+
+def test_an_mlp_recipe_extends_the_cnn_recipe_of_its_budget_and_aims_at_the_mlp():
+    extending = [r for r in all_recipes(RECIPES).values() if r.extends and r.target]
+    assert extending, "no MLP recipe at a CNN budget"
+    for recipe in extending:
+        base = load_recipe(recipe.extends, RECIPES)
+        assert recipe.params.items() >= base.params.items() and recipe.params["mlp.impl"] == "torch"
+        assert recipe.target.model == "mlp" and base.target and recipe.target.seconds == base.target.seconds
+
+
+def test_a_recipe_target_needs_seconds_and_names_a_model_it_knows(tmp_path):
+    (tmp_path / "base.yaml").write_text("description: b\nparams: {cnn.epochs: 2}\n")
+    (tmp_path / "on.yaml").write_text(
+        "description: o\nextends: base\nparams: {cnn.lr: 0.01}\ntarget: {seconds: 20, model: mlp}\n"
+    )
+    on = load_recipe("on", tmp_path)
+    assert on.params == {"cnn.epochs": 2, "cnn.lr": 0.01} and on.target == Target(None, 20.0, "mlp")
+    for target in ("{accuracy: 90}", "{seconds: 20, model: rnn}", "{seconds: 20, budget: 3}"):
+        (tmp_path / "bad.yaml").write_text(f"description: b\nparams: {{}}\ntarget: {target}\n")
+        with pytest.raises(ParamsError, match=r"bad.yaml: target: expected seconds"):
+            load_recipe("bad", tmp_path)
 
 
 def test_every_recipe_says_what_it_is_for():

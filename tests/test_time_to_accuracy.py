@@ -3,13 +3,17 @@ has now, judged by a stated rule, counting how often the recipe's settings met t
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
+import pytest
 from rich.console import Console
 
 from fmnist import targets
+from fmnist.runs import Model
+from fmnist.stats import mean_interval, spread_of
 from fmnist.tools import speedrun
-from runs_made_up import FAST, RUNS
+from runs_made_up import BOTH, FAST, PAIRED, RUNS, both
 
 PEAKS = {"EPYC Zen 4 details": {"fp32": 145.0, "bf16": 390.0}}
 
@@ -51,3 +55,29 @@ def test_the_terminal_table_fits_80_columns_and_states_the_rule():
     console.print(speedrun.console_table(targets.rows([FAST], RUNS)))
     text = console.export_text()
     assert max(map(len, text.splitlines())) <= 80 and "EPYC Zen 4" in text and "slowest" in text
+
+
+def test_an_mlp_recipe_is_judged_on_the_mlp_and_a_target_without_accuracy_on_time_alone():
+    (row,) = targets.rows([BOTH], PAIRED)
+    assert row.model == "mlp" and row.accuracy.mean == pytest.approx(90.1333, abs=1e-3)
+    assert row.seconds.high == 22.0 and row.verdict() == "met"
+    assert speedrun.target_text(BOTH.target) == "MLP best in 30 s"
+    slow = dataclasses.replace(both(1, 0.9, 0.92, 1e-9), mlp=Model(0.9, seconds=31.0))
+    assert targets.rows([BOTH], [both(0, 0.9, 0.92, 1e-9), slow])[0].verdict() == "missed: 1.0 s over"
+
+
+def test_both_families_at_a_budget_pair_each_seed_and_keep_the_least_sure_p():
+    (budget,) = targets.budgets(targets.rows([FAST, BOTH], RUNS + PAIRED))
+    gaps = [100 * (c - m) for m, c in ((0.90, 0.92), (0.905, 0.921), (0.899, 0.925))]
+    assert budget.gap.mean == pytest.approx(sum(gaps) / 3) and budget.largest_p == 2e-8
+    low, high = mean_interval(budget.gap)
+    assert low < min(gaps) < max(gaps) < high  # Student's t with two degrees of freedom is wide
+    table = speedrun.budget_markdown([budget])
+    assert max(len(line) for line in table.splitlines()) <= 120
+    assert "| 30 s | fast | fast-mlp | EPYC Zen 4 | 3 |" in table and "| 2.0e-08 |" in table
+
+
+def test_a_mean_interval_needs_two_seeds():
+    assert mean_interval(spread_of([1.0])) is None
+    low, high = mean_interval(spread_of([1.0, 2.0, 3.0]))
+    assert (low, high) == pytest.approx((2 - 4.302653 / 3**0.5, 2 + 4.302653 / 3**0.5), rel=1e-6)

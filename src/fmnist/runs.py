@@ -28,7 +28,7 @@ from fmnist.repo import Reader, experiments, git, params_at, reader
 
 RECORD = Path("reports/runs.jsonl")
 
-RECORDED = ("accuracy", "seconds", "epochs")  # of each model, in the record; the rest is in its files
+RECORDED = ("accuracy", "seconds", "epochs", "parameters")  # of each model, in the record; the rest in its files
 FULL_TRAIN = 60_000
 
 

@@ -62,3 +62,21 @@ def permutation(runs: dict[str, Run], comparisons: list[Comparison]) -> dict:
     change = {m: mean(getattr(c, m).accuracy for c in pairs) for m in MODELS}
     return {"pairs": pairs, "before": before, "after": after, "gap_before": mean(map(gap, before)),
             "gap_after": mean(map(gap, after)), **change}  # fmt: skip
+
+
+# The controlled pair (recipes/): one loop, one recipe, about as many weights, only the
+# architecture different; then its MLP with translation augmentation, the CNN unchanged.
+ALONE = ("structure-alone", "structure-alone-shift")
+
+
+def alone(recipes: dict, runs: list[Run]) -> dict[str, list[Run]]:
+    """Each recipe of the pair -> its runs as it is now, one per seed, on one CPU family."""
+    from fmnist.targets import seeds_of
+
+    return {name: seeds_of(recipes[name], runs) for name in ALONE if name in recipes}
+
+
+def shift_gain(pair: dict[str, list[Run]]) -> list[float]:
+    """What translation augmentation gives the MLP, seed by seed (the same seed without it)."""
+    plain = {r.seed: accuracy(r, "mlp") for r in pair.get(ALONE[0], [])}
+    return [accuracy(r, "mlp") - plain[r.seed] for r in pair.get(ALONE[1], []) if r.seed in plain]

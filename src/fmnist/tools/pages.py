@@ -21,7 +21,7 @@ from fmnist.io import write_csv, write_text
 from fmnist.params import shown
 from fmnist.recipes import RECIPES_DIR, Recipe, all_recipes
 from fmnist.runs import RECORD, Comparison, Run, read_record
-from fmnist.stats import spread
+from fmnist.stats import spread, spread_of
 from fmnist.study import STUDY_ACCURACY, STUDY_GAP
 from fmnist.tools import results, speedrun, structure, summary, views
 
@@ -80,7 +80,8 @@ def findings(src: Sources) -> str:
                      f"({len(structure_study.SEEDS)} seeds, {structure.machines(chosen)}): CNN − MLP goes from "
                      f"{formats.points(p['gap_before'])} to {formats.points(p['gap_after'])} "
                      "([why structure wins](#why-structure-wins)).")  # fmt: skip
-    table = [row for row in targets.rows(src.timed, src.runs) if row.recipe.target]
+    lines += equal_effort(src)
+    table = [row for row in targets.rows(src.timed, src.runs) if row.recipe.target and row.model == "cnn"]
     if table:
         family = max({r.family for r in table}, key=lambda f: sum(r.family == f for r in table))
         here = [r for r in table if r.family == family]
@@ -96,12 +97,40 @@ def findings(src: Sources) -> str:
     return "\n".join(lines)
 
 
+def equal_effort(src: Sources) -> list[str]:
+    """The study's question, with both families given one trainer: the controlled pair, and
+    each budget's best of both, from the record."""
+    pair = structure_study.alone(src.recipes, src.runs)
+    same = pair.get(structure_study.ALONE[0])
+    budgets = targets.budgets(targets.rows(src.timed, src.runs))
+    if not same or not budgets:
+        return []
+    alone, gain = spread_of(r.gap.accuracy if r.gap else None for r in same).scaled(100), spread(
+        structure_study.shift_gain(pair))  # fmt: skip
+    each = ", ".join(f"{b.gap.mean:+.2f} at {b.mlp.recipe.target.seconds:g} s" for b in budgets if b.mlp.recipe.target)
+    seeds = "/".join(sorted({str(len(b.mlp.runs)) for b in budgets}))
+    above = sum(b.gap.mean > alone.mean for b in budgets)
+    trend = {0: "narrows", len(budgets): "widens"}.get(above, "moves")
+    shift = f"; translations in training move that MLP {formats.mean_std(gain, signed=True)} points" if gain else ""
+    return [f"- **At equal effort.** With one training loop, one recipe and about as many weights, the LeNet leads a "
+            f"PyTorch MLP by {structure.gap_cell(same)} points ({len(same)} seeds, {same[0].family}, 95 % interval)"
+            f"{shift}. Each family tuned for the same training time, the best CNN leads the best MLP by {each} "
+            f"points ({seeds} seeds, {budgets[0].mlp.family}): tuning both {trend} what structure alone buys "
+            "([structure alone](reports/structure.md#4-structure-alone-the-same-trainer-recipe-and-weight-count), "
+            "[both at each budget](#time-to-accuracy))."]  # fmt: skip
+
+
 def speedrun_block(src: Sources, full: bool = False) -> str:
     table = targets.rows(src.timed, src.runs)
     lines = [targets.RULE + " Wall s: a seed's whole `fmnist recipe run`, every stage and DVC included (less than "
              "its training where DVC restored that from its run cache). Test reads: how many settings of the recipe "
              "the record shows scored on the test set.", "",
              speedrun.markdown(table, targets.read_peaks(src.root / targets.PEAKS))]  # fmt: skip
+    if budgets := targets.budgets(table):
+        lines += ["Both families at each budget: each seed of an MLP recipe also trains the CNN recipe it extends and "
+                  "scores both on the same test images. CNN − MLP: the mean of the seeds' paired differences, with "
+                  "Student's t interval over seeds; largest p: McNemar's, of the least sure seed.", "",
+                  speedrun.budget_markdown(budgets)]  # fmt: skip
     if full:
         lines += ["Settings (on top of params.yaml; `fmnist recipe show NAME`):", ""]
         lines += [f"- **{r.name}**: " + (", ".join(f"`{k}={shown(v)}`" for k, v in r.params.items()) or "the defaults")
@@ -122,20 +151,26 @@ def seeds_block(src: Sources) -> str:
 
 def trials_block(src: Sources) -> str:
     trials = [r for r in src.runs if r.source.startswith("benchmarks/val_trials.py")]
-    lines = ["| trial (params over params.yaml) | seed | CPU | val % | + flip TTA | + shift TTA | + both |",
-             "|---|---:|---|---:|---:|---:|---:|"]  # fmt: skip
+    lines = ["| model | trial (params over params.yaml) | seed | CPU | val % | + flip TTA | + shift TTA | + both |",
+             "|---|---|---:|---|---:|---:|---:|---:|"]  # fmt: skip
     for r in trials:
-        views_ = [formats.percent(r.views.get(k)) for k in ("flip", "shift", "flip+shift")]
-        lines.append(f"| `{r.label}` | {r.seed} | {r.family or 'not recorded'} | {formats.percent(r.cnn.accuracy)} | "
-                     + " | ".join(views_) + " |")  # fmt: skip
-    return f"{len(trials)} trials, oldest first.\n\n" + "\n".join(lines)
+        model = "mlp" if r.mlp.accuracy is not None else "cnn"
+        scored, views_ = getattr(r, model), [formats.percent(r.views.get(k)) for k in ("flip", "shift", "flip+shift")]
+        lines.append(f"| {model.upper()} | `{r.label}` | {r.seed} | {r.family or 'not recorded'} | "
+                     f"{formats.percent(scored.accuracy)} | " + " | ".join(views_) + " |")  # fmt: skip
+    count = {m: sum((r.mlp.accuracy is not None) == (m == "MLP") for r in trials) for m in ("CNN", "MLP")}
+    return (
+        f"{len(trials)} trials ({count['CNN']} of the CNN, {count['MLP']} of the MLP), oldest first.\n\n"
+        + "\n".join(lines)
+    )
 
 
 def structure_block(src: Sources, page: bool) -> str:
     chosen = structure_study.by_name(src.runs)
     if page:
         images = yaml.safe_load((src.root / "params.yaml").read_text())["robustness"]["images"] or 10_000
-        return structure.body(src.runs, src.comparisons, src.root, src.robustness, images)
+        pair = structure_study.alone(src.recipes, src.runs)
+        return structure.body(src.runs, src.comparisons, src.root, src.robustness, images, pair)
     return "\n".join([*structure.headline(chosen, src.comparisons, src.robustness), "",
                       "![Accuracy against training size](reports/structure_sizes.png)", "",
                       "How, and how sure: [reports/structure.md](reports/structure.md)."])  # fmt: skip
