@@ -91,6 +91,22 @@ def test_an_experiment_reruns_only_the_stages_that_read_the_param(reproduced, ch
     assert stages_run(result.stdout) == expected
 
 
+def test_one_switch_trains_the_pytorch_mlp_and_fmnist_exps_shows_it_against_the_cnn(reproduced):
+    repo, _ = reproduced
+    typed = "dvc exp run -S mlp.impl=torch"  # as the README's "Compare runs" says it
+    assert typed in (REPO / "README.md").read_text()
+    result = run(repo, "bash", "-c", typed)
+    assert stages_run(result.stdout) == {"check", "train_mlp", "evaluate", "robustness", "export"}
+    assert "train_mlp: PyTorch MLP (256, 128), 15 epochs" in result.stdout
+    assert json.loads((repo / "dvclive/train_mlp/machine.json").read_text())["precision"] == "fp32"
+    export = json.loads((repo / "metrics/export.json").read_text())["mlp"]
+    assert export["same_class"] == export["images"]  # ONNX Runtime agrees with NumPy on every image
+    lines = run(repo, sys.executable, "-m", "fmnist.tools.cli", "exps", COLUMNS="120").stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("mlp.impl=torch"))
+    mlp, cnn = lines[at - 1].split()[1:3]  # the experiment's row: both models, then its change under it
+    assert re.fullmatch(r"\d+\.\d\d", mlp) and re.fullmatch(r"\d+\.\d\d", cnn)
+
+
 def test_exp_show_lists_both_accuracies_and_the_params(reproduced):
     repo, _ = reproduced
     rows = run(repo, "dvc", "exp", "show", "--csv").stdout.splitlines()

@@ -273,9 +273,9 @@ def write_figures(src: Sources) -> None:
     reports = src.root / "reports"
     table = targets.rows(src.timed, src.runs)
     speedrun.plot(table, reports / "speedrun.png")
-    write_csv(reports / "speedrun.csv", [["recipe", "cpu", "seed", "train_seconds", "accuracy"],
-                                         *([row.recipe.name, row.family, r.seed, r.cnn.seconds, formats.percent(r.cnn.accuracy)]
-                                           for row in table for r in row.runs)])  # fmt: skip
+    write_csv(reports / "speedrun.csv", [["recipe", "model", "cpu", "seed", "train_seconds", "accuracy"], *(
+        [row.recipe.name, row.model, row.family, r.seed, row.scored(r).seconds, formats.percent(row.scored(r).accuracy)]
+        for row in table for r in row.runs)])  # fmt: skip
     if len(seeds := targets.seeds_of(src.recipes["study"], src.runs)) > 1:
         summary.seed_plot(seeds, reports / "seed_sweep.png")
     if len(structure_study.by_name(src.runs)) == len(structure_study.names()):
