@@ -173,7 +173,8 @@ def body(runs: list[Run], comparisons: list[Comparison], root: Path, robustness:
     chosen = study.by_name(runs)
     return "\n".join([
         "The study says the MLP loses because flattening throws away the image's 2-D layout. Three experiments "
-        "test that claim with the study's two recipes; the test set is read once per setting.", "",
+        "test that claim with the study's two recipes, and a fourth trains both models with one loop and one recipe; "
+        "the test set is read once per setting.", "",
         *headline(chosen, comparisons, robustness), "", f"Trained on: {machines(chosen)} (as each run recorded it).", "",
         "## 1. Permuted pixels: remove the layout, keep the information", "",
         "`prepare.permute_pixels: true` moves the 784 pixels of every image, train and test alike, to one fixed "
