@@ -2,6 +2,7 @@
 robustness stage. What the experiments found is checked in test_readme.py (the page)."""
 
 import csv
+import dataclasses
 import json
 
 import numpy as np
@@ -15,15 +16,18 @@ from fmnist.classes import CLASS_NAMES
 from fmnist.corruptions import SEVERITIES, TRANSFORMS, corrupt
 from fmnist.errors import ParamsError
 from fmnist.idx import load_raw
+from fmnist.networks import CNNSpec, build_cnn
 from fmnist.params import parse_params
 from fmnist.paths import PLOTS_DIR, PREPARED_DIR, ROBUSTNESS
 from fmnist.prepared import load_prepared, permute_pixels, pixel_permutation
+from fmnist.recipes import all_recipes
 from fmnist.runs import Comparison, Gap, Model, Run
 from fmnist.sklearn_mlp import ReportingMLPClassifier, fit_mlp, flatten, sklearn_kwargs
 from fmnist.stages import prepare, robustness, train_cnn, train_mlp
 from fmnist.tools import structure
+from fmnist.torch_mlp import TorchMLP
 
-from conftest import load_default_params, small_params
+from conftest import REPO, load_default_params, small_params
 
 TINY = {"mlp.hidden_layer_sizes": [16], "mlp.max_iter": 2, "cnn.epochs": 1, "cnn.batch_size": 64}
 
@@ -209,3 +213,37 @@ def test_the_page_reads_its_verdicts_from_the_numbers(tmp_path):
         assert "| 1,000 | 80.00 ± 0.00 | 81.10 ± 0.10 |" in page and "Trained on: EPYC Zen 4" in page
     with pytest.raises(StopIteration):
         structure.body(runs, pairs[:2], tmp_path, summary, 5000)  # a seed without its paired test
+
+
+# ----------------------------------------------------------------------------- structure alone
+
+
+def alone_run(recipe: str, seed: int, mlp: float, cnn: float, p: float) -> Run:
+    settings = all_recipes(REPO / "recipes")[recipe].params
+    return Run(f"{recipe}-seed{seed}", seed, "test", Model(mlp, seconds=20.0, parameters=535_818),
+               Model(cnn, seconds=130.0, parameters=496_490), Gap(cnn - mlp, p=p), recipe=recipe,
+               settings=settings, family="EPYC Zen 4")  # fmt: skip
+
+
+def test_the_controlled_pair_has_one_recipe_for_both_models_and_about_as_many_weights():
+    recipe = all_recipes(REPO / "recipes")[study.ALONE[0]]
+    p = parse_params(params.override(load_default_params(), recipe.params))
+    unused = {"muon_lr", "momentum"} if p.cnn.optimizer == "adam" else set()  # what Adam never reads
+    shared = {f.name for f in dataclasses.fields(params.TrainingParams)} - {"device"} - unused
+    assert {k: getattr(p.cnn, k) for k in shared} == {k: getattr(p.mlp.torch, k) for k in shared}
+    assert p.mlp.impl == "torch" and p.cnn.arch in ("lenet", "lenet_bn")
+    weights = {"cnn": sum(w.numel() for w in build_cnn(CNNSpec(p.cnn.arch)).parameters()),
+               "mlp": sum(w.numel() for w in TorchMLP(p.mlp.hidden_layer_sizes, batch_norm=True).parameters())}  # fmt: skip
+    assert 1 / 1.5 <= weights["mlp"] / weights["cnn"] <= 1.5
+
+
+def test_the_pair_section_pools_paired_differences_over_seeds_and_says_what_shifts_gave_the_mlp():
+    runs = [alone_run("structure-alone", s, m, c, p) for s, m, c, p in ((0, 0.90, 0.92, 1e-9), (1, 0.91, 0.925, 1e-6),
+                                                                         (2, 0.905, 0.93, 1e-12))]  # fmt: skip
+    runs += [alone_run("structure-alone-shift", s, m, 0.92, 1e-3) for s, m in ((0, 0.91), (1, 0.915), (2, 0.912))]
+    pair = study.alone(all_recipes(REPO / "recipes"), runs)
+    assert [len(v) for v in pair.values()] == [3, 3]
+    assert study.shift_gain(pair) == pytest.approx([0.01, 0.005, 0.007])
+    text = "\n".join(structure.alone_section(pair))
+    assert "| structure-alone | 3 | EPYC Zen 4 | 496,490, 535,818 | 92.50 ± 0.50 | 90.50 ± 0.50 | +2.00 [" in text
+    assert "| 1.0e-06 |" in text and "moves the MLP +0.73 ± 0.25 points, seed for seed (3 seeds)" in text

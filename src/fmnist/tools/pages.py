@@ -112,8 +112,8 @@ def equal_effort(src: Sources) -> list[str]:
     above = sum(b.gap.mean > alone.mean for b in budgets)
     trend = {0: "narrows", len(budgets): "widens"}.get(above, "moves")
     shift = f"; translations in training move that MLP {formats.mean_std(gain, signed=True)} points" if gain else ""
-    return [f"- **At equal effort.** With one training loop, one recipe and about as many weights, the LeNet leads a "
-            f"PyTorch MLP by {structure.gap_cell(same)} points ({len(same)} seeds, {same[0].family}, 95 % interval)"
+    return [f"- **At equal effort.** With one training loop, one recipe (the MLP's) and about as many weights, the "
+            f"study's LeNet with BatchNorm leads a PyTorch MLP by {structure.gap_cell(same)} points ({len(same)} seeds, {same[0].family}, 95 % interval)"
             f"{shift}. Each family tuned for the same training time, the best CNN leads the best MLP by {each} "
             f"points ({seeds} seeds, {budgets[0].mlp.family}): tuning both {trend} what structure alone buys "
             "([structure alone](reports/structure.md#4-structure-alone-the-same-trainer-recipe-and-weight-count), "
