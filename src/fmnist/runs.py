@@ -252,10 +252,12 @@ def train_flops(p: Params) -> float:
     return training_flops(build_cnn(spec_of(p.cnn), p.cnn.dropout)) * images * p.cnn.epochs
 
 
-def record_experiments(names: list[str], source: str, wall: dict[str, float] | None = None) -> list[Run]:
-    """The finished experiments of these names (HEAD's), as record entries: what they ran,
-    against HEAD's params, when, and their training FLOPs."""
-    head = git("rev-parse", "HEAD") or "HEAD"
+def record_experiments(names: list[str], source: str, wall: dict[str, float] | None = None,
+                       baseline: str | None = None) -> list[Run]:  # fmt: skip
+    """The finished experiments of these names, run on ``baseline`` (default HEAD), as record
+    entries: what they ran against the baseline's params, when, and their training FLOPs.
+    A recipe run names the commit it started from: a commit made while it ran moves HEAD."""
+    head = baseline or git("rev-parse", "HEAD") or "HEAD"
     base = params_at(head)
     recipes, found = all_recipes(), {e.name: e for e in experiments([head]) if e.name in names}
     runs = []

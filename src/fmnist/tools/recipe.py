@@ -22,7 +22,7 @@ from fmnist import targets
 from fmnist.errors import ParamsError
 from fmnist.params import drifted, read_yaml
 from fmnist.recipes import VALIDATION, Recipe, all_recipes, load_recipe, parse_sets, resolve
-from fmnist.repo import checked, dvc, dvc_executable, params_at, remote_experiments, run
+from fmnist.repo import checked, dvc, dvc_executable, git, params_at, remote_experiments, run
 from fmnist.runs import RECORD, append, read_record, record_experiments, settings_digest
 from fmnist.tools import speedrun
 
@@ -68,13 +68,19 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
         print("+ dvc " + " ".join(command[1:]), flush=True)
         if dry:
             continue
-        start = time.perf_counter()
+        start, baseline = time.perf_counter(), git("rev-parse", "HEAD")
         if run(command, capture=False).returncode != 0:
             sys.exit(1)
         if queue:
             continue
-        added = append(record_experiments([name], "fmnist recipe run", {name: round(time.perf_counter() - start, 1)}))
-        print(f"fmnist recipe: {name} recorded in {RECORD}" if added else f"fmnist recipe: {name} was recorded before")
+        wall = {name: round(time.perf_counter() - start, 1)}
+        if not (runs := record_experiments([name], "fmnist recipe run", wall, baseline)):
+            sys.exit(f"fmnist recipe: {name} finished but is not among {baseline}'s experiments; nothing recorded")
+        print(
+            f"fmnist recipe: {name} recorded in {RECORD}"
+            if append(runs)
+            else f"fmnist recipe: {name} was recorded before"
+        )
         if remote and dvc("exp", "push", "--run-cache", remote, name, echo=True, capture=False).returncode != 0:
             sys.exit(1)
     if queue and not dry:
@@ -82,7 +88,8 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
               f"--seeds {' '.join(map(str, seeds))}` records them")  # fmt: skip
 
 
-def collect(recipe: Recipe, seeds: list[int], val: bool, remote: str | None, out: Path, allow_missing: bool) -> None:
+def collect(recipe: Recipe, seeds: list[int], val: bool, remote: str | None, out: Path, allow_missing: bool,
+            baseline: str | None = None) -> None:  # fmt: skip
     """Record the named experiments (pulled from the remote first, if one is named) and
     summarise them in ``out``.md/.json; a missing seed is named, never averaged away."""
     from fmnist.tools.summary import groups, labelled, write_report
@@ -90,7 +97,7 @@ def collect(recipe: Recipe, seeds: list[int], val: bool, remote: str | None, out
     names = [recipe.experiment(seed, val) for seed in seeds]
     if remote and (present := [n for n in names if n in remote_experiments(remote)]):
         checked(dvc("exp", "pull", remote, *present, echo=True), "dvc exp pull")
-    runs = record_experiments(names, "fmnist recipe collect")
+    runs = record_experiments(names, "fmnist recipe collect", baseline=baseline)
     append(runs)
     missing = [n for n in names if n not in {r.name for r in runs}]
     print(f"fmnist recipe: {len(runs)} of {len(names)} runs recorded in {RECORD}")
@@ -138,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     gather.add_argument("--remote", help="git remote to pull them from (default: they are here)")
     gather.add_argument("--out", help="summary path without suffix (default: reports/NAME)")
     gather.add_argument("--allow-missing", action="store_true", help="summarise the seeds that are there")
+    gather.add_argument("--baseline", help="the commit they ran on (default: HEAD)")
     tab = sub.add_parser("table", help="the time-to-accuracy table, from the record")
     tab.add_argument("names", nargs="*", help="recipes (default: those with a target, and study)")
     tab.add_argument("--all", action="store_true", help="every version scored on the test set")
@@ -157,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(" ".join(f"-S {option}" for option in recipe.options()))
             elif args.command == "collect":
                 out = Path(args.out or f"reports/{recipe.name}")
-                collect(recipe, args.seeds, args.val, args.remote, out, args.allow_missing)
+                collect(recipe, args.seeds, args.val, args.remote, out, args.allow_missing, args.baseline)
             else:
                 run_seeds(recipe, args.seeds, args.val, args.queue, args.remote, args.dry_run, grid, args.force)
     except ParamsError as exc:
