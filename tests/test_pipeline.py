@@ -78,20 +78,14 @@ def test_plots_show_renders_every_declared_plot(reproduced):
     assert "confusion_difference.png" in html
 
 
-@pytest.mark.parametrize(
-    "change, expected",
-    [
-        ("cnn.epochs=2", {"check", "train_cnn", "evaluate", "robustness", "export"}),
-        ("mlp.alpha=0.001", {"check", "train_mlp", "evaluate", "robustness", "export"}),
-    ],
-)
-def test_an_experiment_reruns_only_the_stages_that_read_the_param(reproduced, change, expected):
+def test_an_experiment_reruns_only_the_stages_that_read_the_param(reproduced):
     repo, _ = reproduced
-    result = run(repo, "dvc", "exp", "run", "-S", change)
-    assert stages_run(result.stdout) == expected
+    result = run(repo, "dvc", "exp", "run", "-S", "cnn.epochs=2")
+    assert stages_run(result.stdout) == {"check", "train_cnn", "evaluate", "robustness", "export"}
 
 
 def test_one_switch_trains_the_pytorch_mlp_and_fmnist_exps_shows_it_against_the_cnn(reproduced):
+    """An mlp param reruns train_mlp and what follows it only; this one swaps the MLP."""
     repo, _ = reproduced
     typed = "dvc exp run -S mlp.impl=torch"  # as the README's "Compare runs" says it
     assert typed in (REPO / "README.md").read_text()

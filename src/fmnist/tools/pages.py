@@ -107,15 +107,21 @@ def equal_effort(src: Sources) -> list[str]:
         return []
     alone, gain = spread_of(r.gap.accuracy if r.gap else None for r in same).scaled(100), spread(
         structure_study.shift_gain(pair))  # fmt: skip
-    each = ", ".join(f"{b.gap.mean:+.2f} at {b.mlp.recipe.target.seconds:g} s" for b in budgets if b.mlp.recipe.target)
+    each = ", ".join(
+        f"{b.gap.mean:+.2f} points in {b.mlp.recipe.target.seconds:g} s" for b in budgets if b.mlp.recipe.target
+    )
     seeds = "/".join(sorted({str(len(b.mlp.runs)) for b in budgets}))
-    above = sum(b.gap.mean > alone.mean for b in budgets)
-    trend = {0: "narrows", len(budgets): "widens"}.get(above, "moves")
+    below = sum(b.gap.mean < alone.mean for b in budgets)
+    grows = len(budgets) > 1 and all(a.gap.mean < b.gap.mean for a, b in zip(budgets, budgets[1:], strict=False))
+    flat = max(budgets, key=lambda b: b.mlp.accuracy.mean) is budgets[0]  # the MLP's best is its quickest
+    trend = f"below what structure alone buys at {below} of {len(budgets)} budgets" + (
+        ", and growing with the budget: the CNN turns more seconds into accuracy, the MLP does not" if grows and flat
+        else "")  # fmt: skip
     shift = f"; translations in training move that MLP {formats.mean_std(gain, signed=True)} points" if gain else ""
     return [f"- **At equal effort.** With one training loop, one recipe (the MLP's) and about as many weights, the "
             f"study's LeNet with BatchNorm leads a PyTorch MLP by {structure.gap_cell(same)} points ({len(same)} seeds, {same[0].family}, 95 % interval)"
             f"{shift}. Each family tuned for the same training time, the best CNN leads the best MLP by {each} "
-            f"points ({seeds} seeds, {budgets[0].mlp.family}): tuning both {trend} what structure alone buys "
+            f"({seeds} seeds, {budgets[0].mlp.family}): {trend} "
             "([structure alone](reports/structure.md#4-structure-alone-the-same-trainer-recipe-and-weight-count), "
             "[both at each budget](#time-to-accuracy))."]  # fmt: skip
 
