@@ -51,7 +51,8 @@ def traceable() -> set[tuple[str, str]]:
     allowed |= {(str(value), unit) for value, unit in PUBLISHED}
     for recipe in all_recipes(REPO / "recipes").values():
         if t := recipe.target:
-            allowed |= {(f"{t.accuracy:g}", "%"), (f"{t.seconds:g}", "s"), (f"{t.seconds / 60:g}", "min")}
+            allowed |= {(f"{t.seconds:g}", "s"), (f"{t.seconds / 60:g}", "min")}
+            allowed |= {(f"{t.accuracy:g}", "%")} if t.accuracy is not None else set()
     return allowed
 
 

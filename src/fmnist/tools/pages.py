@@ -122,7 +122,7 @@ def equal_effort(src: Sources) -> list[str]:
             f"study's LeNet with BatchNorm leads a PyTorch MLP by {structure.gap_cell(same)} points ({len(same)} seeds, {same[0].family}, 95 % interval)"
             f"{shift}. Each family tuned for the same training time, the best CNN leads the best MLP by {each} "
             f"({seeds} seeds, {budgets[0].mlp.family}): {trend} "
-            "([structure alone](reports/structure.md#4-structure-alone-the-same-trainer-recipe-and-weight-count), "
+            "([structure alone](reports/structure.md), "
             "[both at each budget](#time-to-accuracy))."]  # fmt: skip
 
 

@@ -129,6 +129,8 @@ def gap_cell(runs: list[Run]) -> str:
 
 def alone_section(pair: dict[str, list[Run]]) -> list[str]:
     """The controlled pair: same loop, recipe and budget in epochs, about as many weights."""
+    if not any(pair.values()):
+        return [f"Not in the record yet: `fmnist recipe run {study.ALONE[0]} --seeds 0 1 2`."]
     lines = ["| recipe | seeds | CPU | weights CNN, MLP | CNN test % | MLP test % | CNN − MLP, points [95 % interval] "
              "| largest p | train s CNN, MLP |", "|---|---:|---|---|---:|---:|---:|---:|---|"]  # fmt: skip
     for name, runs in pair.items():
@@ -169,7 +171,7 @@ def headline(runs: dict[str, Run], comparisons: list[Comparison], robustness: di
 
 
 def body(runs: list[Run], comparisons: list[Comparison], root: Path, robustness: dict, images: int,
-         pair: dict[str, list[Run]]) -> str:  # fmt: skip
+         pair: dict[str, list[Run]] | None = None) -> str:  # fmt: skip
     chosen = study.by_name(runs)
     return "\n".join([
         "The study says the MLP loses because flattening throws away the image's 2-D layout. Three experiments "
@@ -191,7 +193,7 @@ def body(runs: list[Run], comparisons: list[Comparison], root: Path, robustness:
         "one loop (`src/fmnist/training.py`) with one recipe, with about as many weights, so only the architecture "
         "differs (`fmnist recipe show structure-alone`). Each seed trains both and scores them on the same test "
         "images; the interval is Student's t over the seeds' paired differences, p is McNemar's for the least sure "
-        "seed.", "", *alone_section(pair), "",
+        "seed.", "", *alone_section(pair or {}), "",
         "How sure: every seed's interval or p-value is given, not a pooled one; three seeds show the spread of a "
         "setting, not a tight estimate of it. Rerun: the commands in [docs/experiments.md](../docs/experiments.md).",
     ])  # fmt: skip
