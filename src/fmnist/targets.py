@@ -84,12 +84,17 @@ class Budget:
     @property
     def gap(self) -> Spread:
         """CNN minus MLP, in points, one paired difference per seed."""
-        return spread_of(r.gap.accuracy if r.gap else None for r in self.mlp.runs).scaled(100)
+        return paired_gap(self.mlp.runs)
 
     @property
     def largest_p(self) -> float | None:
         """McNemar's p of the seed where the difference is least sure."""
         return max((r.gap.p for r in self.mlp.runs if r.gap and r.gap.p is not None), default=None)
+
+
+def paired_gap(runs: list[Run]) -> Spread:
+    """CNN minus MLP in points over runs that each scored both on the same images."""
+    return spread_of(r.gap.accuracy if r.gap else None for r in runs).scaled(100)
 
 
 def budgets(table: list[Row]) -> list[Budget]:

@@ -21,7 +21,7 @@ from fmnist.io import write_csv, write_text
 from fmnist.params import shown
 from fmnist.recipes import RECIPES_DIR, Recipe, all_recipes
 from fmnist.runs import RECORD, Comparison, Run, read_record
-from fmnist.stats import spread, spread_of
+from fmnist.stats import spread
 from fmnist.study import STUDY_ACCURACY, STUDY_GAP
 from fmnist.tools import results, speedrun, structure, summary, views
 
@@ -105,8 +105,7 @@ def equal_effort(src: Sources) -> list[str]:
     budgets = targets.budgets(targets.rows(src.timed, src.runs))
     if not same or not budgets:
         return []
-    alone, gain = spread_of(r.gap.accuracy if r.gap else None for r in same).scaled(100), spread(
-        structure_study.shift_gain(pair))  # fmt: skip
+    alone, gain = targets.paired_gap(same), spread(structure_study.shift_gain(pair))
     each = ", ".join(
         f"{b.gap.mean:+.2f} points in {b.mlp.recipe.target.seconds:g} s" for b in budgets if b.mlp.recipe.target
     )

@@ -24,6 +24,7 @@ from fmnist import structure_study as study
 from fmnist.io import write_csv
 from fmnist.runs import Comparison, Run, append, paired, record_experiments
 from fmnist.stats import mean_interval, spread, spread_of
+from fmnist.targets import paired_gap
 
 
 def collect() -> None:
@@ -122,7 +123,7 @@ def robustness_section(root: Path, images: int) -> list[str]:
 
 def gap_cell(runs: list[Run]) -> str:
     """CNN − MLP over seeds: the mean, and the t interval of the per-seed paired differences."""
-    gaps = spread_of(r.gap.accuracy if r.gap else None for r in runs).scaled(100)
+    gaps = paired_gap(runs)
     interval = mean_interval(gaps)
     return f"{gaps.mean:+.2f}" + (f" [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else "")
 
