@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from fmnist.errors import ParamsError
 from fmnist.inference import predict_logits
 from fmnist.params import drifted
 from fmnist.prepared import Split
 from fmnist.recipes import Recipe, Target, all_recipes, load_recipe, parse_sets, recipe_named, resolve
-from fmnist.tools.recipe import run_command
+from fmnist.runs import READ, run_seed
+from fmnist.tools.recipe import RECORDED_STAGES, run_command
 from fmnist.training import mlp_network, train_network
 
 from conftest import REPO, small_params_dict
@@ -82,10 +84,37 @@ def test_experiment_names_are_the_recipe_and_the_seed_so_reruns_find_them():
     recipe = Recipe("speedy", "", {"cnn.epochs": 4, "cnn.hflip": True, "cnn.lr": 0.005})
     assert run_command(recipe, 3, val=False, queue=False)[1:] == [
         "exp", "run", "-n", "speedy-seed3",
-        "-S", "cnn.epochs=4", "-S", "cnn.hflip=true", "-S", "cnn.lr=0.005", "-S", "seed=3", "--temp"]  # fmt: skip
+        "-S", "cnn.epochs=4", "-S", "cnn.hflip=true", "-S", "cnn.lr=0.005", "-S", "seed=3", "--temp",
+        "evaluate"]  # fmt: skip
     val = run_command(recipe, 0, val=True, queue=True, pull=True)
     assert val[4] == "speedy-val-seed0" and "prepare.val_fraction=0.1" in val and "evaluate.split=val" in val
-    assert val[-3:] == ["--pull", "--allow-missing", "--queue"]  # a queued run is a temporary one already
+    assert val[-4:] == ["--pull", "--allow-missing", "--queue", "evaluate"]  # a queued run is a temporary one already
+
+
+def test_a_recipe_runs_the_stages_the_record_reads_unless_asked_for_all():
+    recipe = Recipe("speedy", "", {"cnn.epochs": 4})
+    assert run_command(recipe, 0, val=False, queue=False)[-2:] == ["--temp", "evaluate"]
+    assert run_command(recipe, 0, val=False, queue=False, all_stages=True)[-1] == "--temp"
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+
+    def outputs(name: str) -> set[str]:
+        entries = [o for kind in ("outs", "metrics", "plots") for o in stages[name].get(kind, [])]
+        return {next(iter(o)) if isinstance(o, dict) else o for o in entries}
+
+    def upstream(name: str) -> set[str]:  # a stage and every stage whose outputs it reads
+        before = [s for s in stages if outputs(s) & set(stages[name].get("deps", []))]
+        return {name}.union(*map(upstream, before))
+
+    ran = set().union(*map(upstream, RECORDED_STAGES))
+    assert set(READ) <= set().union(*map(outputs, ran)) and {"robustness", "export"}.isdisjoint(ran)
+
+
+def test_a_cnn_recipe_seeds_the_cnn_alone_and_an_mlp_recipe_both_families():
+    cnn, mlp = load_recipe("speed92", RECIPES), load_recipe("mlp20", RECIPES)
+    assert "cnn.seed=3" in run_command(cnn, 3, val=False, queue=False)
+    assert "seed=3" not in run_command(cnn, 3, val=False, queue=False)  # train_mlp's inputs stay as committed
+    assert "seed=3" in run_command(mlp, 3, val=False, queue=False)  # paired: both from the same seed
+    assert run_seed({"seed": 0, "cnn": {"seed": 3}}) == 3 and run_seed({"seed": 2, "cnn": {"seed": None}}) == 2
 
 
 def test_a_recipe_sets_back_the_params_an_applied_experiment_left_in_the_workspace():
@@ -94,7 +123,7 @@ def test_a_recipe_sets_back_the_params_an_applied_experiment_left_in_the_workspa
     reset = drifted(workspace, committed)
     assert reset == {"seed": 0, "cnn.epochs": 15, "cnn.hflip": False}
     command = run_command(Recipe("speedy", "", {"cnn.epochs": 4}), 1, val=False, queue=False, reset=reset)
-    assert command[5:] == ["-S", "cnn.epochs=4", "-S", "seed=1", "-S", "cnn.hflip=false", "--temp"]
+    assert command[5:] == ["-S", "cnn.epochs=4", "-S", "seed=1", "-S", "cnn.hflip=false", "--temp", "evaluate"]
 
 
 def test_a_grid_of_overrides_on_top_of_a_recipe_names_each_point():
@@ -103,7 +132,7 @@ def test_a_grid_of_overrides_on_top_of_a_recipe_names_each_point():
                     {"prepare.train_size": 3000, "mlp.hidden_layer_sizes": [64, 32]}]  # fmt: skip
     command = run_command(Recipe("study", "", {}), 2, val=False, queue=True, sets=grid[1], force=True)
     assert command[1:5] == ["exp", "run", "-n", "study-train_size3000-hidden_layer_sizes64_32-seed2"]
-    assert "prepare.train_size=3000" in command and command[-2:] == ["--force", "--queue"]
+    assert "prepare.train_size=3000" in command and command[-3:] == ["--force", "--queue", "evaluate"]
     assert recipe_named("study-train_size3000-seed2", all_recipes(RECIPES)).name == "study"
     assert recipe_named("lenet-fast-seed0", all_recipes(RECIPES)).name == "lenet-fast"
     assert recipe_named("nothing-seed0", all_recipes(RECIPES)) is None

@@ -87,6 +87,17 @@ def test_train_cnn_saves_weights_a_curve_per_epoch_its_seconds_and_beside_them_w
     assert (machine["device"], machine["precision"], machine["caption"]) == ("cpu", "fp32", caption(describe()))
 
 
+def test_cnn_seed_trains_the_cnn_the_run_seed_would_so_a_cnn_recipe_leaves_the_mlp_alone(generated):
+    def weights(**seeds) -> bytes:
+        train_cnn.stage(small_params(**TINY | seeds))
+        return CNN_MODEL.read_bytes()
+
+    assert weights(**{"seed": 3}) == weights(**{"seed": 0, "cnn.seed": 3}) != weights(**{"seed": 0})
+    assert small_params(**{"seed": 5}).cnn_seed == 5 and small_params(**{"seed": 5, "cnn.seed": 1}).cnn_seed == 1
+    with pytest.raises(ParamsError, match=r"cnn.seed: expected an integer in \[0, 4294967295\] or null, got 'x'"):
+        small_params(**{"cnn.seed": "x"})
+
+
 def test_an_unknown_architecture_is_refused_when_params_are_read_before_any_stage_runs():
     with pytest.raises(ParamsError, match="cnn.arch: expected one of 'lenet', 'lenet_bn', .*got 'lenet5'"):
         small_params(**TINY | {"cnn.arch": "lenet5"})

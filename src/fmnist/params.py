@@ -20,6 +20,7 @@ import yaml
 from fmnist.errors import ParamsError
 
 PARAMS_FILE = Path("params.yaml")
+SEEDS = ("seed", "cnn.seed")  # which draw a run is, not what it changed
 
 # The names a param may take where the code that honours it lives in a module with heavy
 # imports: networks.py and corruptions.py register exactly these (checked at import), so a
@@ -108,6 +109,7 @@ class CNNParams(TrainingParams):
     blocks: int = field(metadata=_spec(lo=1, hi=16))  # resnet, vgg: blocks per stage
     whiten: bool = field(metadata=_spec())  # vgg: first convolution fixed to the training patches' whitening
     identity_init: bool = field(metadata=_spec())  # vgg: later convolutions start as the identity on their inputs
+    seed: int | None = field(metadata=_spec(lo=0, hi=2**32 - 1))  # None: the top-level seed
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,12 @@ class Params:
     evaluate: EvaluateParams
     robustness: RobustnessParams
 
+    @property
+    def cnn_seed(self) -> int:
+        """The CNN's seed: ``cnn.seed`` where set, so a CNN recipe's seeds retrain the CNN
+        alone; otherwise the run's, which seeds both families."""
+        return self.seed if self.cnn.seed is None else self.cnn.seed
+
 
 def _describe(f: dataclasses.Field, kind: type) -> str:
     meta = f.metadata
@@ -150,7 +158,7 @@ def _describe(f: dataclasses.Field, kind: type) -> str:
     return noun
 
 
-def _check_scalar(value, kind: type, f: dataclasses.Field, key: str):
+def _check_scalar(value, kind: type, f: dataclasses.Field, key: str, optional: bool = False):
     # bool is an int subclass in Python; `epochs: true` is a mistake, not 1.
     if kind is bool:
         ok = isinstance(value, bool)
@@ -160,16 +168,17 @@ def _check_scalar(value, kind: type, f: dataclasses.Field, key: str):
         ok = isinstance(value, str) and value != ""
     else:
         ok = isinstance(value, kind) and not isinstance(value, bool)
+    want = _describe(f, kind) + (" or null" if optional else "")
     if not ok or (kind is float and not math.isfinite(value)):
-        raise ParamsError(f"{key}: expected {_describe(f, kind)}, got {value!r}")
+        raise ParamsError(f"{key}: expected {want}, got {value!r}")
     value = float(value) if kind is float else value
     meta = f.metadata
     if meta.get("choices") and value not in meta["choices"]:
-        raise ParamsError(f"{key}: expected {_describe(f, kind)}, got {value!r}")
+        raise ParamsError(f"{key}: expected {want}, got {value!r}")
     lo, hi = meta.get("lo"), meta.get("hi")
     below = lo is not None and (value <= lo if meta.get("lo_open") else value < lo)
     if below or (hi is not None and value > hi):
-        raise ParamsError(f"{key}: expected {_describe(f, kind)}, got {value!r}")
+        raise ParamsError(f"{key}: expected {want}, got {value!r}")
     return value
 
 
@@ -201,18 +210,23 @@ def _build(cls, raw, prefix: str):
             hint = f" (did you mean '{prefix}{near[0]}'?)" if near else ""
             known = ", ".join(fields)
             raise ParamsError(f"unknown key '{prefix}{key}'{hint}; known keys: {known}")
-    values = {}
+    values: dict[str, object] = {}
     for name, f in fields.items():
         key = prefix + name
         if name not in raw:
             raise ParamsError(f"missing key '{key}'")
         hint = hints[name]
-        if dataclasses.is_dataclass(hint):
+        optional = type(None) in typing.get_args(hint)
+        if optional:
+            hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        if optional and raw[name] is None:
+            values[name] = None
+        elif dataclasses.is_dataclass(hint):
             values[name] = _build(hint, raw[name], key + ".")
         elif typing.get_origin(hint) is tuple:
             values[name] = _check_tuple(raw[name], typing.get_args(hint)[0], key, f.metadata.get("choices"))
         else:
-            values[name] = _check_scalar(raw[name], hint, f, key)
+            values[name] = _check_scalar(raw[name], hint, f, key, optional)
     return cls(**values)
 
 
@@ -315,4 +329,4 @@ def drifted(workspace: dict, base: dict) -> dict:
 def changes(params: dict, base: dict) -> dict:
     """Dotted key -> value of every leaf of ``params`` that differs from ``base``, the seed aside."""
     flat, before = flatten(params), flatten(base)
-    return {k: v for k, v in flat.items() if k != "seed" and not (k in before and same_value(v, before[k]))}
+    return {k: v for k, v in flat.items() if k not in SEEDS and not (k in before and same_value(v, before[k]))}

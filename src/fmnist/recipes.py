@@ -37,6 +37,13 @@ class Recipe:
     target: Target | None = None
     extends: str | None = None  # the recipe whose params this one starts from
 
+    @property
+    def seed_key(self) -> str:
+        """What a seed sets: a recipe aimed at the CNN seeds the CNN alone, so each seed
+        retrains nothing else (the MLP it is paired with is the committed seed's); any other
+        recipe seeds the whole run, both families from the same seed."""
+        return "cnn.seed" if self.target and self.target.model == "cnn" else "seed"
+
     def options(self, extra: dict | None = None) -> list[str]:
         """The `-S key=value` options of ``dvc exp run``."""
         return [f"{k}={typed(v)}" for k, v in {**self.params, **(extra or {})}.items()]

@@ -30,6 +30,16 @@ RECORD = Path("reports/runs.jsonl")
 
 RECORDED = ("accuracy", "seconds", "epochs", "parameters")  # of each model, in the record; the rest in its files
 FULL_TRAIN = 60_000
+# Every file a run is read from (besides params.yaml): outputs of `evaluate` and the stages
+# before it, so `fmnist recipe run` can stop there.
+READ = ("metrics/metrics.json", "metrics/details.json", "dvclive/train_mlp/metrics.json",
+        "dvclive/train_cnn/metrics.json")  # fmt: skip
+
+
+def run_seed(params: dict) -> int:
+    """The seed a run is known by: the CNN's where a recipe seeded it alone (``cnn.seed``)."""
+    cnn_seed = (params.get("cnn") or {}).get("seed")
+    return int(params.get("seed", 0) if cnn_seed is None else cnn_seed)
 
 
 def settings_digest(settings: dict) -> str:
@@ -78,7 +88,8 @@ class Run:
     family: str | None = None  # "EPYC Zen 4", "Xeon AMX": rows are never pooled across families
     machine: str | None = None  # the details
     train_flops: float | None = None  # the CNN's training, forward and backward
-    wall_seconds: float | None = None  # what the person waited for this seed, every stage included
+    wall_seconds: float | None = None  # what the person waited for this seed, DVC included
+    stopped_at: str | None = None  # the last stage a timed recipe run ran ("evaluate"); None: every stage
     commit: str | None = None  # the code's commit (an experiment's baseline)
     rev: str | None = None  # the experiment's own commit: one run, one entry
     date: str | None = None
@@ -176,12 +187,13 @@ def read_run(read: Reader, name: str, base: dict, recipes: dict[str, Recipe] | N
     changed is its recipe's settings, if its name names a recipe whose params it ran, plus
     its overrides.
     """
-    headline = _json(read, "metrics/metrics.json")
+    headline_path, details_path, *live_paths = READ
+    headline = _json(read, headline_path)
     if "cnn" not in headline:
         return None
     params = yaml.safe_load(read("params.yaml") or "null") or {}
-    details = _json(read, "metrics/details.json")
-    live = {m: _json(read, f"dvclive/train_{m}/metrics.json") for m in ("mlp", "cnn")}
+    details = _json(read, details_path)
+    live = {m: _json(read, path) for m, path in zip(("mlp", "cnn"), live_paths, strict=True)}
     where = details.get("trained_on", {}).get("cnn") or live["cnn"]  # older runs kept it in the summary
 
     def model(m: str, epochs: int | None) -> Model:
@@ -199,7 +211,7 @@ def read_run(read: Reader, name: str, base: dict, recipes: dict[str, Recipe] | N
     settings = dict(recipe.params) if recipe else {}
     mlp_steps = live["mlp"].get("step")
     return Run(
-        name=name, seed=int(params.get("seed", 0)), split=params.get("evaluate", {}).get("split", "test"),
+        name=name, seed=run_seed(params), split=params.get("evaluate", {}).get("split", "test"),
         mlp=model("mlp", None if mlp_steps is None else mlp_steps + 1),
         cnn=model("cnn", params.get("cnn", {}).get("epochs")),
         gap=Gap(pair["accuracy"], pair.get("accuracy_low"), pair.get("accuracy_high"), pair.get("mcnemar_p"))
@@ -253,7 +265,7 @@ def train_flops(p: Params) -> float:
 
 
 def record_experiments(names: list[str], source: str, wall: dict[str, float] | None = None,
-                       baseline: str | None = None) -> list[Run]:  # fmt: skip
+                       baseline: str | None = None, stopped_at: str | None = None) -> list[Run]:  # fmt: skip
     """The finished experiments of these names, run on ``baseline`` (default HEAD), as record
     entries: what they ran against the baseline's params, when, and their training FLOPs.
     A recipe run names the commit it started from: a commit made while it ran moves HEAD."""
@@ -266,7 +278,7 @@ def record_experiments(names: list[str], source: str, wall: dict[str, float] | N
             continue
         read, date = reader(exp.rev), git("log", "-1", "--format=%cI", exp.rev)
         run = read_run(read, name, base, recipes, commit=head, rev=exp.rev, date=date, source=source,
-                       wall_seconds=(wall or {}).get(name))  # fmt: skip
+                       wall_seconds=(wall or {}).get(name), stopped_at=stopped_at)  # fmt: skip
         if run is not None:
             flops = train_flops(parse_params(params_at(exp.rev)))
             runs.append(dataclasses.replace(run, train_flops=round(flops)))

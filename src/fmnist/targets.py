@@ -47,6 +47,11 @@ class Row:
     def wall(self) -> Spread | None:
         return spread(r.wall_seconds for r in self.runs)
 
+    @property
+    def every_stage(self) -> bool:
+        """Whether a timed seed of the row ran robustness and export too (their seconds in its wall)."""
+        return any(r.wall_seconds is not None and r.stopped_at is None for r in self.runs)
+
     def share_of_peak(self, peaks: dict) -> tuple[float, float | None] | None:
         """(training GFLOP/s, its share of the machine's measured peak in that precision)."""
         run = self.runs[0]

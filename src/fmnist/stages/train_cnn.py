@@ -25,9 +25,9 @@ def stage(params: Params) -> None:
     device = pick_device(p.device)
     train = load_prepared(PREPARED_DIR, "train")
     val = load_prepared(PREPARED_DIR, "val")
-    checkpoint = checkpoint_path(p, params.seed, PREPARED_DIR / "train_x.npy")
+    checkpoint = checkpoint_path(p, params.cnn_seed, PREPARED_DIR / "train_x.npy")
     with live_logger(CNN_LIVE) as live:
-        model, seconds = train_network(train, val, p, params.seed, device, epoch_logger(live), checkpoint,
+        model, seconds = train_network(train, val, p, params.cnn_seed, device, epoch_logger(live), checkpoint,
                                        cnn_network(p))  # fmt: skip
         save_cnn(CNN_MODEL, model, spec_of(p))
         live.summary["train_seconds"] = round(seconds, 3)

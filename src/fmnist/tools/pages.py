@@ -127,8 +127,9 @@ def equal_effort(src: Sources) -> list[str]:
 
 def speedrun_block(src: Sources, full: bool = False) -> str:
     table = targets.rows(src.timed, src.runs)
-    lines = [targets.RULE + " Wall s: a seed's whole `fmnist recipe run`, every stage and DVC included (less than "
-             "its training where DVC restored that from its run cache). Test reads: how many settings of the recipe "
+    lines = [targets.RULE + " Wall s: a seed's whole `fmnist recipe run`, DVC included, the mean over seeds: the "
+             "stages up to `evaluate`, what the table reads (less than its training where DVC restored that from its "
+             "run cache). Test reads: how many settings of the recipe "
              "the record shows scored on the test set.", "",
              speedrun.markdown(table, targets.read_peaks(src.root / targets.PEAKS))]  # fmt: skip
     if budgets := targets.budgets(table):

@@ -6,9 +6,11 @@
     fmnist recipe table                         # the time-to-accuracy table, from the record
 
 Each seed runs as `dvc exp run --temp`, outside the workspace: `params.yaml` and the models
-stay as they were. Each finished seed is appended to reports/runs.jsonl (what it ran,
-where, both accuracies, training and wall seconds). Names are the recipe and the seed, so
-a sweep spread over machines is collected by name (docs/experiments.md).
+stay as they were. It runs the stages up to `evaluate`, what the record reads; robustness and
+export (half of a fast recipe's wall time) run with `--all-stages`. Each finished seed is
+appended to reports/runs.jsonl (what it ran, where, both accuracies, training and wall
+seconds). Names are the recipe and the seed, so a sweep spread over machines is collected by
+name (docs/experiments.md).
 """
 
 from __future__ import annotations
@@ -26,20 +28,24 @@ from fmnist.repo import checked, dvc, dvc_executable, git, params_at, remote_exp
 from fmnist.runs import RECORD, append, read_record, record_experiments, settings_digest
 from fmnist.tools import speedrun
 
+RECORDED_STAGES = ("evaluate",)  # and what it depends on: every file the record reads (fmnist.runs)
+
 
 def run_command(recipe: Recipe, seed: int, val: bool, queue: bool, pull: bool = False, sets: dict | None = None,
-                force: bool = False, reset: dict | None = None) -> list[str]:  # fmt: skip
+                force: bool = False, reset: dict | None = None, all_stages: bool = False) -> list[str]:  # fmt: skip
     """The `dvc exp run` of one seed: the recipe's params, then `-S` extras on top of them;
-    ``reset`` sets back what the workspace changed (:func:`drifted`)."""
+    ``reset`` sets back what the workspace changed (:func:`drifted`). Params were checked
+    before (:func:`resolve`), so the `check` stage is not among the targets."""
     name = recipe.experiment(seed, val, sets)
     extra = {k: v for k, v in (reset or {}).items() if k not in recipe.params and k not in (sets or {})}
-    extra |= {"seed": seed, **(VALIDATION if val else {}), **(sets or {})}
+    extra |= {recipe.seed_key: seed, **(VALIDATION if val else {}), **(sets or {})}
     command = [dvc_executable(), "exp", "run", "-n", name, *(a for o in recipe.options(extra) for a in ("-S", o))]
     # Outside the workspace: a finished run is not applied to it, a killed one leaves it as it was.
     command += [] if queue else ["--temp"]
     command += ["--pull", "--allow-missing"] if pull else []  # a worker: inputs and run cache from the remote
     command += ["--force"] if force else []  # every stage runs here, none restored from a cache
-    return command + (["--queue"] if queue else [])
+    command += ["--queue"] if queue else []
+    return command + ([] if all_stages else list(RECORDED_STAGES))
 
 
 def warn_of_a_new_test_read(recipe: Recipe) -> None:
@@ -52,10 +58,16 @@ def warn_of_a_new_test_read(recipe: Recipe) -> None:
 
 
 def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: str | None, dry: bool,
-              grid: list[dict], force: bool = False) -> None:  # fmt: skip
+              grid: list[dict], force: bool = False, all_stages: bool = False) -> None:  # fmt: skip
     """Each seed at each point of the `-S` grid, recorded as it finishes; with a remote,
     skip what it has and push what finishes."""
     done = remote_experiments(remote) if remote and not dry else set()
+    if not all_stages:
+        print(
+            f"fmnist recipe: running up to {', '.join(RECORDED_STAGES)}, what the record reads; robustness and "
+            "export are skipped, their files in each experiment are its baseline's (--all-stages runs them)",
+            flush=True,
+        )
     if not val and not dry and not any(grid):
         warn_of_a_new_test_read(recipe)
     for sets, seed in ((sets, seed) for sets in grid for seed in seeds):
@@ -64,7 +76,7 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
             print(f"fmnist recipe: {name} is already on {remote}: skipped", flush=True)
             continue
         reset = drifted(read_yaml(Path("params.yaml")), params_at())
-        command = run_command(recipe, seed, val, queue, remote is not None, sets, force, reset)
+        command = run_command(recipe, seed, val, queue, remote is not None, sets, force, reset, all_stages)
         print("+ dvc " + " ".join(command[1:]), flush=True)
         if dry:
             continue
@@ -74,7 +86,8 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
         if queue:
             continue
         wall = {name: round(time.perf_counter() - start, 1)}
-        if not (runs := record_experiments([name], "fmnist recipe run", wall, baseline)):
+        stopped_at = None if all_stages else RECORDED_STAGES[-1]
+        if not (runs := record_experiments([name], "fmnist recipe run", wall, baseline, stopped_at)):
             sys.exit(f"fmnist recipe: {name} finished but is not among {baseline}'s experiments; nothing recorded")
         print(
             f"fmnist recipe: {name} recorded in {RECORD}"
@@ -136,6 +149,9 @@ def main(argv: list[str] | None = None) -> None:
         "-S", "--set-param", dest="sets", action="append", default=[], metavar="K=V[,V...]", help=grid_help
     )
     run.add_argument("--force", action="store_true", help="rerun every stage, none restored from DVC's caches")
+    run.add_argument(
+        "--all-stages", action="store_true", help="also run robustness and export (the record reads neither)"
+    )
     run.add_argument("--remote", help="git remote: skip experiments it has, `dvc exp push` new ones")
     run.add_argument("--dry-run", action="store_true", help="check everything, print the commands only")
     gather = sub.add_parser("collect", help="record finished experiments (pulled from --remote first)")
@@ -167,7 +183,17 @@ def main(argv: list[str] | None = None) -> None:
                 out = Path(args.out or f"reports/{recipe.name}")
                 collect(recipe, args.seeds, args.val, args.remote, out, args.allow_missing, args.baseline)
             else:
-                run_seeds(recipe, args.seeds, args.val, args.queue, args.remote, args.dry_run, grid, args.force)
+                run_seeds(
+                    recipe,
+                    args.seeds,
+                    args.val,
+                    args.queue,
+                    args.remote,
+                    args.dry_run,
+                    grid,
+                    args.force,
+                    args.all_stages,
+                )
     except ParamsError as exc:
         raise SystemExit(f"fmnist recipe: {exc}") from None
 

@@ -35,8 +35,17 @@ def markdown(table: list[Row], peaks: dict) -> str:
         peak = "" if share is None or share[1] is None else f"{100 * share[1]:.0f} ({row.runs[0].precision})"
         lines.append(f"| {row.recipe.name} | {row.family} | {target_text(row.recipe.target)} | {len(row.runs)} | "
                      f"{formats.mean_std(row.accuracy, scale=1)} | {row.seconds.mean:.0f}, {row.seconds.high:.0f} | "
-                     f"{formats.seconds(row.wall.mean) if row.wall else ''} | {peak} | {row.verdict()} | {row.reads} |")  # fmt: skip
+                     f"{wall_cell(row)} | {peak} | {row.verdict()} | {row.reads} |")  # fmt: skip
+    if any(row.every_stage for row in table):
+        lines += ["", f"{EVERY_STAGE} wall of seeds that ran every stage, robustness and export included."]
     return "\n".join(lines) + "\n"
+
+
+EVERY_STAGE = "†"
+
+
+def wall_cell(row: Row) -> str:
+    return f"{formats.seconds(row.wall.mean)}{EVERY_STAGE if row.every_stage else ''}" if row.wall else ""
 
 
 def budget_markdown(budgets: list[Budget]) -> str:
