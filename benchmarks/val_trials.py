@@ -15,7 +15,6 @@ cores are not comparable in time, so choose on accuracy and time the recipes' fi
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -26,10 +25,11 @@ import torch
 import yaml
 
 from fmnist.allocator import keep_freed_memory
+from fmnist.errors import ParamsError
 from fmnist.idx import load_raw
 from fmnist.inference import predict_logits, resolve_precision, to_tensors
 from fmnist.machine import record
-from fmnist.params import load_params
+from fmnist.params import Params, override, parse_params, read_yaml
 from fmnist.prepared import Split, scale
 from fmnist.runs import Model, Run, append
 from fmnist.stages.prepare import split_validation
@@ -47,16 +47,27 @@ def validation_split() -> tuple[Split, Split]:
     return as_split(train), as_split(val)
 
 
-def trial(args: list[str]) -> Run:
+def trial_params(args: list[str]) -> tuple[str, int, dict, Params]:
+    """(family, seed, the keys as given, the validated params) of ``[mlp] KEY=VALUE ...``: a
+    wrong key or value is refused as `dvc exp run -S` would be, before any training."""
     family = "mlp" if args[:1] == ["mlp"] else "cnn"
+    if bad := [a for a in args[family == "mlp" :] if "=" not in a]:
+        raise ParamsError(f"expected KEY=VALUE (the {family} keys of params.yaml), got {' '.join(bad)!r}")
     changes = {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in args[family == "mlp" :])}
     seed = changes.pop("seed", 0)  # the training seed; the split stays seed 0's
-    params = load_params(ROOT / "params.yaml")
-    shape = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items() if k in MLP_SHAPE}
-    training = {k: v for k, v in changes.items() if k not in shape}
-    mlp = dataclasses.replace(params.mlp, impl="torch", **shape,
-                              torch=dataclasses.replace(params.mlp.torch, device="cpu", **training))  # fmt: skip
-    p = mlp.torch if family == "mlp" else dataclasses.replace(params.cnn, device="cpu", **changes)
+    if family == "mlp":
+        dotted = {f"mlp.{k}" if k in MLP_SHAPE else f"mlp.torch.{k}": v for k, v in changes.items()}
+        dotted |= {"mlp.impl": "torch", "mlp.torch.device": "cpu"}
+    else:
+        dotted = {f"cnn.{k}": v for k, v in changes.items()} | {"cnn.device": "cpu"}
+    params = parse_params(override(read_yaml(ROOT / "params.yaml"), dotted | {"seed": seed}))
+    return family, seed, changes, params
+
+
+def trial(args: list[str]) -> Run:
+    family, seed, changes, params = trial_params(args)
+    mlp = params.mlp
+    p = mlp.torch if family == "mlp" else params.cnn
     network = mlp_network(mlp) if family == "mlp" else None
     train, val = validation_split()
     model, seconds = train_network(train, val, p, seed, torch.device("cpu"), network=network)
@@ -77,7 +88,10 @@ def trial(args: list[str]) -> Run:
 
 def main(argv: list[str]) -> None:
     keep_freed_memory()
-    run = trial(argv)
+    try:
+        run = trial(argv)
+    except ParamsError as exc:
+        raise SystemExit(f"val_trials: {exc}") from None
     append([run], ROOT / "reports" / "runs.jsonl")
     model = run.mlp if run.mlp.accuracy is not None else run.cnn
     print(

@@ -50,11 +50,22 @@ def test_each_markdown_row_fits_120_columns_and_names_its_share_of_the_measured_
     assert "|  | met |" in amx  # that machine's peak was not measured: no share
 
 
+def test_wall_seconds_are_marked_where_a_seed_also_ran_robustness_and_export():
+    timed = [dataclasses.replace(r, wall_seconds=40.0, stopped_at="evaluate") for r in RUNS]
+    (zen, _) = rows = targets.rows([FAST], timed)
+    assert speedrun.wall_cell(zen) == "40" and "†" not in speedrun.markdown(rows, PEAKS)
+    every = [dataclasses.replace(r, stopped_at=None) if r.seed == 1 else r for r in timed]
+    table = speedrun.markdown(targets.rows([FAST], every), PEAKS)
+    assert "| 40† |" in table and "† wall of seeds that ran every stage" in table
+    assert speedrun.wall_cell(targets.rows([FAST], RUNS)[0]) == ""  # not timed: no wall
+
+
 def test_the_terminal_table_fits_80_columns_and_states_the_rule():
     console = Console(width=80, file=io.StringIO(), record=True)
     console.print(speedrun.console_table(targets.rows([FAST], RUNS)))
     text = console.export_text()
     assert max(map(len, text.splitlines())) <= 80 and "EPYC Zen 4" in text and "slowest" in text
+    assert "wall s" in text
 
 
 def test_an_mlp_recipe_is_judged_on_the_mlp_and_a_target_without_accuracy_on_time_alone():

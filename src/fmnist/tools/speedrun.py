@@ -82,15 +82,16 @@ NUMBERS = ("test %", "train s\nmean, max")
 
 def console_table(table: list[Row]) -> Table:
     out = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False, caption=RULE, caption_justify="left")
-    for name in ("recipe", "CPU", "target", "test %", "train s\nmean, max", "verdict"):
+    for name in ("recipe", "CPU", "target", "test %", "train s\nmean, max", "wall s", "verdict"):
         out.add_column(
-            name, justify="right" if name[0] in "tt" and name != "target" else "left", no_wrap=name != "verdict"
+            name, justify="right" if name[0] in "ttw" and name != "target" else "left", no_wrap=name != "verdict"
         )
     for row in table:
         n = f"\n({len(row.runs)} seeds)" if len(row.runs) > 1 else "\n(one seed)"
         out.add_row(row.recipe.name, row.family, target_text(row.recipe.target).replace(" in ", "\nin "),
                     formats.mean_std(row.accuracy, scale=1).replace(" ±", "\n±") + n,
-                    f"{row.seconds.mean:.0f}, {row.seconds.high:.0f}", row.verdict().replace(", ", ",\n"))  # fmt: skip
+                    f"{row.seconds.mean:.0f}, {row.seconds.high:.0f}", wall_cell(row),
+                    row.verdict().replace(", ", ",\n"))  # fmt: skip
     return out
 
 
