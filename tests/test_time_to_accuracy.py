@@ -73,6 +73,7 @@ def test_an_mlp_recipe_is_judged_on_the_mlp_and_a_target_without_accuracy_on_tim
     assert row.model == "mlp" and row.accuracy.mean == pytest.approx(90.1333, abs=1e-3)
     assert row.seconds.high == 22.0 and row.verdict() == "met"
     assert speedrun.target_text(BOTH.target) == "MLP best in 30 s"
+    assert "| 90.13 ± " in speedrun.history([BOTH], PAIRED)  # every version, judged on the MLP too
     slow = dataclasses.replace(both(1, 0.9, 0.92, 1e-9), mlp=Model(0.9, seconds=31.0))
     assert targets.rows([BOTH], [both(0, 0.9, 0.92, 1e-9), slow])[0].verdict() == "missed: 1.0 s over"
 

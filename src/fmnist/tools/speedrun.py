@@ -70,8 +70,10 @@ def history(recipes: list[Recipe], runs: list[Run]) -> str:
         for r in test_runs(recipe.name, runs):
             groups.setdefault((r.digest, r.family or "not recorded"), []).append(r)
         now = {r.digest for r in current(recipe, runs)}
+        model = recipe.target.model if recipe.target else "cnn"  # whose accuracy the recipe is judged on
         for (digest, family), members in groups.items():
-            acc, sec = spread_of(r.cnn.accuracy for r in members).scaled(100), spread_of(r.cnn.seconds for r in members)
+            scored = [getattr(r, model) for r in members]
+            acc, sec = spread_of(m.accuracy for m in scored).scaled(100), spread_of(m.seconds for m in scored)
             lines.append(f"| {recipe.name} | `{digest}` | {family} | {len(members)} | {formats.mean_std(acc, scale=1)} | "
                          f"{sec.mean:.0f} | {'yes' if digest in now else 'retired'} |")  # fmt: skip
     return "\n".join(lines) + "\n"
