@@ -45,3 +45,24 @@ def test_after_a_recipe_was_applied_both_sides_train_the_studys_model(tmp_path, 
     markdown = (out / "capped.md").read_text()
     assert "CNN trained: study lenet (fp32, batch 64, 1 epochs), ours lenet (fp32, batch 64, 1 epochs)." in markdown
     assert "Machine: " in markdown and "different models" not in markdown
+
+
+def test_the_onednn_report_names_each_convolutions_kernel_and_counts_activation_reorders(tmp_path):
+    """`python benchmarks/onednn_kernels.py speed92`, as benchmarks/README.md has it for speed94."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    for folder in ("src", "benchmarks", "recipes"):  # this checkout's code, committed or not
+        shutil.copytree(REPO / folder, clone / folder, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "results"))  # fmt: skip
+    env = {"PATH": str(REPO / ".venv" / "bin") + ":/usr/bin:/bin", "PYTHONPATH": str(clone / "src")}
+    run = lambda *args: subprocess.run([sys.executable, "benchmarks/onednn_kernels.py", *args], cwd=clone,  # noqa: E731
+                                       capture_output=True, text=True, env=env)  # fmt: skip
+    result = run("speed92")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report = (clone / "benchmarks" / "results" / "onednn_speed92.md").read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| mb256_")]
+    passes = {row.split(" | ")[1] for row in rows}
+    assert {"forward", "backward_data", "backward_weights"} <= passes and all("`" in row for row in rows)
+    assert "Reorders of activations in the step: " in report and "torch " in report.splitlines()[0]
+    refused = run("speed9")
+    assert refused.returncode != 0 and "recipes/speed9.yaml: no such recipe" in refused.stderr

@@ -249,6 +249,8 @@ PAGES: dict[str, dict[str, tuple[str, Callable[[Sources], str]]]] = {
         "full": ("html", bench("full.md")),
         "capped": ("html", bench("capped.md")),
         "cnn-options": ("html", bench("cnn_options.md")),
+        "cnn-options-speed94": ("html", bench("cnn_options_speed94.md")),
+        "onednn-speed94": ("html", bench("onednn_speed94.md")),
         "peaks": ("html", peaks),
     },
 }
