@@ -20,10 +20,10 @@ from conftest import small_params, small_params_dict
 pytestmark = pytest.mark.slow
 
 QUICK_CNN = {"prepare.train_size": 3000, "cnn.epochs": 3, "cnn.batch_size": 64}
-# Every switch that keeps state across epochs: schedule, EMA, the augmentation generator.
+# Every switch that keeps state across epochs: schedule, EMA, lookahead, the augmentation generator.
 FULL_RECIPE = {"cnn.arch": "lenet_bn", "cnn.schedule": "onecycle", "cnn.weight_decay": 0.05,
                "cnn.label_smoothing": 0.1, "cnn.crop_padding": 2, "cnn.hflip": True,
-               "cnn.random_erasing": 0.5, "cnn.ema": 0.9}  # fmt: skip
+               "cnn.random_erasing": 0.5, "cnn.ema": 0.9, "cnn.lookahead": True}  # fmt: skip
 
 
 def start_training(cwd: Path, recipe: dict | None = None) -> subprocess.Popen:

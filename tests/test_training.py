@@ -146,6 +146,7 @@ SWITCHES = {
     "hflip": {"hflip": True},
     "random_erasing": {"random_erasing": 0.5},
     "ema": {"ema": 0.9},
+    "lookahead": {"lookahead": True},
     "bn_momentum": {"arch": "lenet_bn", "bn_momentum": 0.5},
     "bn_scale": {"arch": "lenet_bn", "bn_scale": False},
     "bn_bias_lr": {"arch": "lenet_bn", "bn_bias_lr": 10.0},
@@ -317,6 +318,23 @@ def test_ema_saves_the_moving_average_of_the_weights_step_by_step():
     assert run.final_model is run.ema.module and len(seen) == 4
     torch.testing.assert_close(run.ema.module.fc3.weight, expected)
     assert not torch.allclose(expected, seen[-1])  # the average is not the last step's weights
+
+
+def test_lookahead_pulls_the_weights_to_their_slow_average_every_fifth_step_harder_at_the_end():
+    p = recipe(lookahead=True, batch_size=8)
+    run = training.start_run(p, 0, CPU, steps_per_epoch=10)
+    x, y = images(80), torch.randint(0, 10, (80,))
+    start = run.model.fc3.weight.clone()
+    live = []  # the weights each step leaves, after any pull
+    training.train_epoch(run, p, x, y, torch.arange(80), on_batch=lambda *_: live.append(run.model.fc3.weight.clone()))
+    assert run.lookahead.steps == 10 and p.epochs * 10 == run.lookahead.total
+    assert training.Lookahead.PEAK == pytest.approx(0.95**5) and training.Lookahead.EVERY == 5
+    torch.testing.assert_close(run.lookahead.slow["fc3.weight"], live[-1])  # the pull leaves both the same
+    assert not torch.equal(live[3], live[4]) and not torch.equal(start, run.lookahead.slow["fc3.weight"])
+    before = run.model.fc3.weight.clone()
+    run.lookahead.pull(run.model, 1.0)  # how training ends: the network takes the slow weights
+    torch.testing.assert_close(run.model.fc3.weight, run.lookahead.slow["fc3.weight"])
+    torch.testing.assert_close(run.model.fc3.weight, before)
 
 
 def test_shift_tta_averages_the_image_and_its_four_one_pixel_shifts():

@@ -42,6 +42,8 @@ def save_checkpoint(path: Path, run, history: list[dict]) -> None:
     tensors = state_arrays(run.model.state_dict(), "model.")
     if run.ema is not None:
         tensors.update(state_arrays(run.ema.state_dict(), "ema."))
+    if run.lookahead is not None:
+        tensors.update(state_arrays(run.lookahead.slow, "lookahead."))
     opt_state = run.opt.state_dict()
     for index, state in opt_state["state"].items():
         tensors.update(state_arrays(state, f"opt.{index}."))
@@ -51,6 +53,8 @@ def save_checkpoint(path: Path, run, history: list[dict]) -> None:
     meta = {"model": KIND, "history": history, "param_groups": opt_state["param_groups"]}
     if run.schedule is not None:
         meta["schedule"] = run.schedule.state_dict()
+    if run.lookahead is not None:
+        meta["lookahead_steps"] = run.lookahead.steps
     save_weights(path, tensors, meta)
 
 
@@ -66,6 +70,9 @@ def load_checkpoint(path: Path, run) -> list[dict]:
     run.model.load_state_dict(_with_prefix(tensors, "model", device))
     if run.ema is not None:
         run.ema.load_state_dict(_with_prefix(tensors, "ema", device))
+    if run.lookahead is not None:
+        run.lookahead.slow = _with_prefix(tensors, "lookahead", device)
+        run.lookahead.steps = meta["lookahead_steps"]
     state: dict[int, dict] = {}
     for key, value in _with_prefix(tensors, "opt", device).items():
         index, name = key.split(".", 1)

@@ -69,6 +69,7 @@ class TrainingParams:
     hflip: bool = field(metadata=_spec())
     random_erasing: float = field(metadata=_spec(lo=0.0, hi=1.0))
     ema: float = field(metadata=_spec(lo=0.0, hi=0.9999))  # 0 = off
+    lookahead: bool = field(metadata=_spec())  # airbench's: pull the weights to their slow average every 5 steps
     bn_momentum: float = field(metadata=_spec(lo=0.0, hi=1.0, lo_open=True))
     bn_scale: bool = field(metadata=_spec())  # false: BatchNorm scales frozen at 1, only biases learn
     bn_bias_lr: float = field(metadata=_spec(lo=0.0, lo_open=True))  # learning-rate multiplier of BatchNorm biases
