@@ -24,7 +24,7 @@ import torch
 
 from fmnist.errors import ParamsError
 from fmnist.machine import caption, describe
-from fmnist.params import read_yaml
+from fmnist.params import CNNParams, read_yaml
 from fmnist.recipes import load_recipe, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,11 +32,15 @@ MARK = "=== measured step"
 STEPS = 3  # oneDNN picks and caches its kernels in the first steps; the last is measured
 
 
+def cnn_params(name: str) -> CNNParams:
+    return resolve(load_recipe(name, ROOT / "recipes"), read_yaml(ROOT / "params.yaml"), {"cnn.device": "cpu"}).cnn
+
+
 def steps(name: str) -> None:
     """The child: STEPS training steps of the recipe's CNN, the last one marked."""
     from fmnist.training import start_run, train_epoch
 
-    p = resolve(load_recipe(name, ROOT / "recipes"), read_yaml(ROOT / "params.yaml"), {"cnn.device": "cpu"}).cnn
+    p = cnn_params(name)
     n = p.batch_size
     x = torch.rand(STEPS * n, 1, 28, 28).contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 10, (STEPS * n,))
@@ -73,7 +77,7 @@ def main(argv: list[str]) -> None:
         raise SystemExit("usage: python benchmarks/onednn_kernels.py RECIPE   (a name in recipes/)")
     name = argv[0]
     try:
-        batch = resolve(load_recipe(name, ROOT / "recipes"), read_yaml(ROOT / "params.yaml")).cnn.batch_size
+        batch = cnn_params(name).batch_size
     except ParamsError as exc:
         raise SystemExit(f"onednn_kernels: {exc}") from None
     child = subprocess.run([sys.executable, __file__, "--child", name], capture_output=True, text=True,

@@ -19,12 +19,18 @@ from conftest import REPO
 pytestmark = pytest.mark.slow
 
 
-def test_after_a_recipe_was_applied_both_sides_train_the_studys_model(tmp_path, real_raw):
+def clone_of_this_checkout(tmp_path):
+    """A clone of the repository with this checkout's code, recipes and benchmarks, committed or not."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
-    for folder in ("src", "benchmarks"):  # this checkout's code, committed or not
+    for folder in ("src", "benchmarks", "recipes"):
         shutil.copytree(REPO / folder, clone / folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "results"))  # fmt: skip
+    return clone
+
+
+def test_after_a_recipe_was_applied_both_sides_train_the_studys_model(tmp_path, real_raw):
+    clone = clone_of_this_checkout(tmp_path)
     applied = override(
         yaml.safe_load((clone / "params.yaml").read_text()), load_recipe("speed92", REPO / "recipes").params
     )
@@ -49,11 +55,7 @@ def test_after_a_recipe_was_applied_both_sides_train_the_studys_model(tmp_path, 
 
 def test_the_onednn_report_names_each_convolutions_kernel_and_counts_activation_reorders(tmp_path):
     """`python benchmarks/onednn_kernels.py speed92`, as benchmarks/README.md has it for speed94."""
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
-    for folder in ("src", "benchmarks", "recipes"):  # this checkout's code, committed or not
-        shutil.copytree(REPO / folder, clone / folder, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "results"))  # fmt: skip
+    clone = clone_of_this_checkout(tmp_path)
     env = {"PATH": str(REPO / ".venv" / "bin") + ":/usr/bin:/bin", "PYTHONPATH": str(clone / "src")}
     run = lambda *args: subprocess.run([sys.executable, "benchmarks/onednn_kernels.py", *args], cwd=clone,  # noqa: E731
                                        capture_output=True, text=True, env=env)  # fmt: skip

@@ -23,6 +23,7 @@ import yaml
 
 from fmnist.errors import ParamsError
 from fmnist.params import Params, changes, override, parse_params, shown
+from fmnist.paths import CNN_LIVE, DETAILS, METRICS, MLP_LIVE
 from fmnist.recipes import RECIPES_DIR, Recipe, all_recipes, recipe_named
 from fmnist.repo import Reader, experiments, git, params_at, reader
 
@@ -30,10 +31,10 @@ RECORD = Path("reports/runs.jsonl")
 
 RECORDED = ("accuracy", "seconds", "epochs", "parameters")  # of each model, in the record; the rest in its files
 FULL_TRAIN = 60_000
+LIVE_SUMMARY = {"mlp": str(MLP_LIVE / "metrics.json"), "cnn": str(CNN_LIVE / "metrics.json")}
 # Every file a run is read from (besides params.yaml): outputs of `evaluate` and the stages
 # before it, so `fmnist recipe run` can stop there.
-READ = ("metrics/metrics.json", "metrics/details.json", "dvclive/train_mlp/metrics.json",
-        "dvclive/train_cnn/metrics.json")  # fmt: skip
+READ = (str(METRICS), str(DETAILS), *LIVE_SUMMARY.values())
 
 
 def run_seed(params: dict) -> int:
@@ -187,13 +188,12 @@ def read_run(read: Reader, name: str, base: dict, recipes: dict[str, Recipe] | N
     changed is its recipe's settings, if its name names a recipe whose params it ran, plus
     its overrides.
     """
-    headline_path, details_path, *live_paths = READ
-    headline = _json(read, headline_path)
+    headline = _json(read, str(METRICS))
     if "cnn" not in headline:
         return None
     params = yaml.safe_load(read("params.yaml") or "null") or {}
-    details = _json(read, details_path)
-    live = {m: _json(read, path) for m, path in zip(("mlp", "cnn"), live_paths, strict=True)}
+    details = _json(read, str(DETAILS))
+    live = {m: _json(read, path) for m, path in LIVE_SUMMARY.items()}
     where = details.get("trained_on", {}).get("cnn") or live["cnn"]  # older runs kept it in the summary
 
     def model(m: str, epochs: int | None) -> Model:

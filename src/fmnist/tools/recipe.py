@@ -28,7 +28,7 @@ from fmnist.repo import checked, dvc, dvc_executable, git, params_at, remote_exp
 from fmnist.runs import RECORD, append, read_record, record_experiments, settings_digest
 from fmnist.tools import speedrun
 
-RECORDED_STAGES = ("evaluate",)  # and what it depends on: every file the record reads (fmnist.runs)
+RECORDED_STAGE = "evaluate"  # and what it depends on: every file the record reads (fmnist.runs.READ)
 
 
 def run_command(recipe: Recipe, seed: int, val: bool, queue: bool, pull: bool = False, sets: dict | None = None,
@@ -45,7 +45,7 @@ def run_command(recipe: Recipe, seed: int, val: bool, queue: bool, pull: bool = 
     command += ["--pull", "--allow-missing"] if pull else []  # a worker: inputs and run cache from the remote
     command += ["--force"] if force else []  # every stage runs here, none restored from a cache
     command += ["--queue"] if queue else []
-    return command + ([] if all_stages else list(RECORDED_STAGES))
+    return command + ([] if all_stages else [RECORDED_STAGE])
 
 
 def warn_of_a_new_test_read(recipe: Recipe) -> None:
@@ -62,9 +62,10 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
     """Each seed at each point of the `-S` grid, recorded as it finishes; with a remote,
     skip what it has and push what finishes."""
     done = remote_experiments(remote) if remote and not dry else set()
+    stopped_at = None if all_stages else RECORDED_STAGE  # what the record says the wall covers
     if not all_stages:
         print(
-            f"fmnist recipe: running up to {', '.join(RECORDED_STAGES)}, what the record reads; robustness and "
+            f"fmnist recipe: running up to {RECORDED_STAGE}, what the record reads; robustness and "
             "export are skipped, their files in each experiment are its baseline's (--all-stages runs them)",
             flush=True,
         )
@@ -86,7 +87,6 @@ def run_seeds(recipe: Recipe, seeds: list[int], val: bool, queue: bool, remote: 
         if queue:
             continue
         wall = {name: round(time.perf_counter() - start, 1)}
-        stopped_at = None if all_stages else RECORDED_STAGES[-1]
         if not (runs := record_experiments([name], "fmnist recipe run", wall, baseline, stopped_at)):
             sys.exit(f"fmnist recipe: {name} finished but is not among {baseline}'s experiments; nothing recorded")
         print(
@@ -183,17 +183,8 @@ def main(argv: list[str] | None = None) -> None:
                 out = Path(args.out or f"reports/{recipe.name}")
                 collect(recipe, args.seeds, args.val, args.remote, out, args.allow_missing, args.baseline)
             else:
-                run_seeds(
-                    recipe,
-                    args.seeds,
-                    args.val,
-                    args.queue,
-                    args.remote,
-                    args.dry_run,
-                    grid,
-                    args.force,
-                    args.all_stages,
-                )
+                run_seeds(recipe, args.seeds, args.val, args.queue, args.remote, args.dry_run, grid, args.force,
+                          args.all_stages)  # fmt: skip
     except ParamsError as exc:
         raise SystemExit(f"fmnist recipe: {exc}") from None
 

@@ -27,6 +27,13 @@ def target_text(t) -> str:
     return f"{'MLP ' if t.model == 'mlp' else ''}{goal} in {t.seconds:g} s"
 
 
+EVERY_STAGE = "†"  # marks a wall time that includes robustness and export
+
+
+def wall_cell(row: Row) -> str:
+    return f"{formats.seconds(row.wall.mean)}{EVERY_STAGE if row.every_stage else ''}" if row.wall else ""
+
+
 def markdown(table: list[Row], peaks: dict) -> str:
     lines = ["| recipe | CPU | target | seeds | test % | train s mean, max | wall s | % of peak | verdict | test reads |",
              "|---|---|---|---:|---:|---:|---:|---:|---|---:|"]  # fmt: skip
@@ -39,13 +46,6 @@ def markdown(table: list[Row], peaks: dict) -> str:
     if any(row.every_stage for row in table):
         lines += ["", f"{EVERY_STAGE} wall of seeds that ran every stage, robustness and export included."]
     return "\n".join(lines) + "\n"
-
-
-EVERY_STAGE = "†"
-
-
-def wall_cell(row: Row) -> str:
-    return f"{formats.seconds(row.wall.mean)}{EVERY_STAGE if row.every_stage else ''}" if row.wall else ""
 
 
 def budget_markdown(budgets: list[Budget]) -> str:
